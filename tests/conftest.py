@@ -15,3 +15,30 @@ def shared_dir():
     if not SHARED.exists():
         pytest.skip("../shared (offline data and references) is not present")
     return SHARED
+
+
+@pytest.fixture
+def tiny_imagenet16(tmp_path, monkeypatch):
+    """A small ImageNet16-120 in the official pickle format (200 random images).
+
+    Points $ZCLIB_DATA and $ZCLIB_CACHE at tmp_path, so scoring tests need no
+    shared data and leave no cache behind.
+    """
+    import pickle
+
+    import numpy as np
+
+    from zclib import data, paths
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "data" / "ImageNet16"
+    folder.mkdir(parents=True)
+    batch = {"data": rng.integers(0, 256, (200, 768), dtype=np.uint8),
+             "labels": list(rng.integers(1, 121, 200))}
+    with open(folder / "train_data_batch_1", "wb") as f:
+        pickle.dump({"data": batch["data"], "labels": [int(v) for v in batch["labels"]]}, f)
+    monkeypatch.setenv(paths.ENV_VAR, str(tmp_path / "data"))
+    monkeypatch.setenv(data.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    data.clear_cache()
+    yield tmp_path
+    data.clear_cache()

@@ -227,7 +227,8 @@ def count_flops(net: nn.Module, resolution: int) -> float:
         was_training = net.training
         net.eval()
         with torch.no_grad():
-            net(torch.zeros(1, 3, resolution, resolution))
+            p = next(net.parameters())
+            net(torch.zeros(1, 3, resolution, resolution, device=p.device, dtype=p.dtype))
         net.train(was_training)
     finally:
         for h in hooks:

@@ -1,0 +1,129 @@
+"""Zero-cost proxies: one small module each, registered with a spec.
+
+    from zclib import proxies
+    proxies.names()                       # all registered proxy names
+    proxies.get("synflow").direction      # +1: higher is better
+    scores = proxies.compute(net, ["snip", "grasp"], batches)   # {name: float}
+
+Each proxy function receives a :class:`~zclib.proxies.passes.Pass`, the lazily
+computed quantities of one network on one batch (logits, weight gradients, ...),
+and returns either per-layer values (``output="per_layer"``, summed by the one
+reducer :func:`reduce`) or a scalar. A fused pass computes every quantity once for
+all proxies; a ``naive`` pass per proxy recomputes from a fresh copy of the
+network, as the reference code does. Both give the same numbers (tested).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Sequence
+
+import torch
+
+from zclib.proxies.passes import Pass
+from zclib.proxies.registry import ProxySpec, proxy
+
+# Explicit list (no registration by import side effect): the order is the table order.
+from zclib.proxies import (  # noqa: E402  isort: skip
+    grad_norm, snip, grasp, fisher, synflow, jacob_cov, naswot, zico, cost_proxies,
+)
+
+_MODULE_FNS = [
+    grad_norm.grad_norm, snip.snip, grasp.grasp, fisher.fisher, synflow.synflow,
+    jacob_cov.jacob_cov, naswot.naswot, zico.zico, cost_proxies.params,
+    cost_proxies.flops,
+]
+REGISTRY: dict[str, ProxySpec] = {f.spec.name: f.spec for f in _MODULE_FNS}
+ABDELFATTAH = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
+# vote is not a per-network proxy: it combines these three across architectures
+# (see zclib.stats.vote_agreement / vote_score).
+VOTE_MEMBERS = ("synflow", "jacob_cov", "snip")
+
+__all__ = ["ProxySpec", "Pass", "proxy", "REGISTRY", "ABDELFATTAH", "VOTE_MEMBERS",
+           "names", "get", "resolve", "compute", "reduce"]
+
+
+def names() -> list[str]:
+    """All registered proxy names, in table order."""
+    return list(REGISTRY)
+
+
+def get(name: str) -> ProxySpec:
+    """The spec of one proxy; ValueError naming the known ones if absent."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown proxy {name!r}; known: {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def resolve(spec: str | Iterable[str]) -> list[str]:
+    """``"all"``, ``"abdelfattah"``, ``"a,b,c"`` or a list → validated proxy names."""
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key == "all":
+            return names()
+        if key == "abdelfattah":
+            return list(ABDELFATTAH)
+        spec = [s for s in spec.split(",") if s.strip()]
+    out = [get(s.strip()).name for s in spec]
+    if not out:
+        raise ValueError("no proxies requested")
+    return out
+
+
+def reduce(spec: ProxySpec, value) -> float:
+    """The one reducer: per-layer values are summed in float64; non-finite → NaN."""
+    if spec.output == "per_layer":
+        # sum on the device, one host sync per proxy (not one per layer)
+        parts = [v.double().sum() if torch.is_tensor(v) else torch.tensor(float(v), dtype=torch.float64) for v in value]
+        total = float(torch.stack([p.to(parts[0].device) for p in parts]).sum()) if parts else 0.0
+    else:
+        total = float(value)
+    return total if math.isfinite(total) else math.nan
+
+
+def compute(
+    net: torch.nn.Module,
+    names_: Sequence[str],
+    batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    *,
+    mode: str = "fused",
+    context: dict | None = None,
+) -> dict[str, float]:
+    """Score one network with several proxies.
+
+    Args:
+        net: the network (never modified: passes work on a copy).
+        names_: proxy names (see :func:`resolve`).
+        batches: ``[(x, y), ...]`` on the network's device; batch 0 serves every
+            proxy, further batches only those with ``n_batches > 1`` (zico).
+        mode: ``"fused"`` shares one pass between all proxies; ``"naive"`` gives each
+            proxy a fresh copy of the network and its own pass (the reference way).
+        context: extra facts for proxies that need them (``arch``, ``dataset``).
+
+    Returns:
+        ``{name: score}``; a proxy that fails numerically gives NaN (never raises for
+        NaN/inf; genuine errors such as a shape mismatch do raise).
+    """
+    specs = [get(n) for n in names_]
+    if mode == "fused":
+        p = Pass(copy.deepcopy(net), batches, needs=_needs(specs), context=context)
+        return {s.name: _safe(s, p) for s in specs}
+    if mode == "naive":
+        out = {}
+        for s in specs:
+            p = Pass(copy.deepcopy(net), batches, needs=_needs([s]), context=context)
+            out[s.name] = _safe(s, p)
+        return out
+    raise ValueError(f"mode must be 'fused' or 'naive', got {mode!r}")
+
+
+def _needs(specs: Sequence[ProxySpec]) -> set[str]:
+    return set().union(*(s.needs for s in specs))
+
+
+def _safe(spec: ProxySpec, p: Pass) -> float:
+    try:
+        return reduce(spec, spec.fn(p))
+    except (FloatingPointError, ArithmeticError, __import__("numpy").linalg.LinAlgError):
+        return math.nan

@@ -4,8 +4,6 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 KERNEL := zclib
-NB_DIR := notebooks
-SMOKE  ?= 0
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint clean-env
 
@@ -24,11 +22,23 @@ env: $(STAMP)  ## build .venv (Python 3.11, zclib editable, Jupyter kernel "zcli
 data: $(STAMP)  ## report which images and benchmark tables are found, and where
 	$(PY) -m zclib data
 
-test: $(STAMP)  ## fast test tier (CPU, a few minutes), incl. notebook smoke runs
+test: $(STAMP)  ## fast test tier (CPU, minutes), incl. notebook smoke runs
 	$(PY) -m pytest -q
 
-test-slow: $(STAMP)  ## slow checks: correlations vs published values on 1,000 archs
+test-slow: $(STAMP)  ## slow checks (correlations on 1,000 archs, workers)
 	$(PY) -m pytest -q -m slow
+
+smoke: $(STAMP)  ## run every notebook at a tiny size into results/smoke/
+	$(PY) -m zclib notebooks --smoke --results-dir results/smoke
+
+reproduce: $(STAMP)  ## run every notebook at its default size; outputs under results/
+	$(PY) -m zclib notebooks
+
+bench: $(STAMP)  ## speed benchmark (fused vs naive, CPU) -> results/bench/
+	$(PY) -m zclib speed --dataset cifar10 --n 20 --batch-size 64 --device cpu --out results/bench/cpu_cifar10_b64.json
+
+verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
+	$(PY) -m zclib verify-scores --n 20
 
 lint: $(STAMP)  ## ruff
 	$(VENV)/bin/ruff check zclib tests

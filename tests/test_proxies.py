@@ -112,7 +112,11 @@ def test_fisher_from_retained_activation_gradients(tiny):
     F.cross_entropy(a2, y).backward()
     f1 = 0.5 * ((a1 * a1.grad).sum((2, 3)) ** 2).mean(0).sum()
     f2 = 0.5 * ((a2 * a2.grad) ** 2).mean(0).sum()
-    assert score(net, "fisher", b) == pytest.approx(float((f1 + f2).detach()), rel=1e-5)
+    # the reference broadcasts each channel's value over its C_in*k*k (or in_features)
+    # weights before summing
+    ref = 3 * 3 * 3 * f1 + 4 * f2
+    assert score(net, "fisher", b) == pytest.approx(float(ref.detach()), rel=1e-5)
+    assert score(net, "fisher_channel", b) == pytest.approx(float((f1 + f2).detach()), rel=1e-5)
 
 
 def test_jacob_cov_as_reference_with_eig(tiny):
@@ -247,7 +251,7 @@ def test_foresight_variant_changes_scores(nb201):
 
 
 def test_registry_and_resolve():
-    assert proxies.resolve("all") == proxies.names()
+    assert proxies.resolve("all") == [n for n in proxies.names() if n != "fisher_channel"]
     assert proxies.resolve("snip, synflow") == ["snip", "synflow"]
     assert proxies.resolve("abdelfattah") == list(proxies.ABDELFATTAH)
     with pytest.raises(ValueError, match="unknown proxy"):

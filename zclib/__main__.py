@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("data", help="report which images and benchmark tables are found")
     d.set_defaults(func=_cmd_data)
 
+    nb = sub.add_parser("notebooks", help="run the notebooks headless (papermill)",
+                        add_help=False)
+    nb.set_defaults(func=None)
+    sub.add_parser("verify-scores", help="recompute a sample of shipped scores on CPU",
+                   add_help=False)
+
     try:
         from zclib import scoring  # registers `score` and `bench` when present
 
@@ -59,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # scoring not built yet
         pass
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "notebooks":  # its own parser (papermill options)
+        from zclib import notebooks
+
+        return notebooks.main(argv[1:])
+    if argv and argv[0] == "verify-scores":
+        from zclib import verify
+
+        return verify.main(argv[1:])
     args = p.parse_args(argv)
     try:
         return args.func(args)

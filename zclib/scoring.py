@@ -82,6 +82,11 @@ class Scorer:
         self.proxies = zproxies.resolve(proxies)
         self.seed, self.batch_size = int(seed), int(batch_size)
         self.device, self.variant, self.mode = device, variant, mode
+        if device.startswith("cuda"):
+            # full fp32 on GPUs: TF32 convolutions (PyTorch's cuDNN default) move
+            # grad_norm/snip/zico by ~1-3% and grasp far more (see verify.py)
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         if zico_batches < 2:
             raise ValueError("zico needs at least 2 batches (--zico-batches >= 2)")
         n_batches = max(zproxies.get(p).n_batches for p in self.proxies)
@@ -103,6 +108,7 @@ class Scorer:
             "n_batches": len(self.batches), "norm": self.norm,
             "data_source": str(m.get("source", "")), "data_format": m.get("format", ""),
             "stand_in": bool(m.get("stand_in", False)),
+            "tf32": False,
         }
 
     def score(self, arch: str | Sequence[int]) -> dict:
@@ -115,11 +121,12 @@ class Scorer:
             net = build(cell, self.dataset, variant=self.variant)
         net = net.to(self.device)
         scores = zproxies.compute(net, self.proxies, self.batches, mode=self.mode,
-                                  context={"arch": arch_str, "dataset": self.dataset})
+                                  context={"arch": arch_str, "dataset": self.dataset},
+                                  copy_net=False)  # the network is ours alone
         if self.device.startswith("cuda"):
             torch.cuda.synchronize()
         return {"arch_str": arch_str, "index": benchmark_index(arch_str), **scores,
-                "seconds": time.perf_counter() - t0}
+                "seconds": time.perf_counter() - t0, "device": self.device}
 
 
 # -- many architectures ---------------------------------------------------------------
@@ -221,7 +228,6 @@ def score_archs(
                       device_name=_device_name(device))
     for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm"):
         df[c] = cfg[c]
-    df["device"] = device
     df["data_source"] = cfg["data_source"]
     df["zclib_version"] = meta["zclib_version"]
     df["git_commit"] = meta["git_commit"]
@@ -245,7 +251,8 @@ def _device_name(device: str) -> str:
 
 def _guard(parts_dir: Path, cfg: dict, archs: list[str], chunk_size: int) -> None:
     """Create the parts folder, or check it belongs to this exact run."""
-    ident = {**cfg, "chunk_size": chunk_size,
+    # the data folder may move (another machine): its format and stand-in flag stay
+    ident = {**{k: v for k, v in cfg.items() if k != "data_source"}, "chunk_size": chunk_size,
              "archs_sha1": hashlib.sha1("\n".join(archs).encode()).hexdigest()}
     f = parts_dir / "run.json"
     if f.exists():

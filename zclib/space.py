@@ -126,6 +126,13 @@ def benchmark_order() -> list[str]:
     return archs
 
 
+def permutation(seed: int) -> list[str]:
+    """All arch strings in a seeded random order (uniform prefixes of any length)."""
+    archs = benchmark_order()
+    random.Random(seed).shuffle(archs)
+    return archs
+
+
 def neighbours(arch: str | Sequence[int]) -> list[Cell]:
     """The 24 cells that differ from ``arch`` in exactly one edge's op."""
     cell = as_cell(arch)

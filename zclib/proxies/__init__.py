@@ -32,9 +32,11 @@ from zclib.proxies import (  # noqa: E402  isort: skip
 _MODULE_FNS = [
     grad_norm.grad_norm, snip.snip, grasp.grasp, fisher.fisher, synflow.synflow,
     jacob_cov.jacob_cov, naswot.naswot, zico.zico, cost_proxies.params,
-    cost_proxies.flops,
+    cost_proxies.flops, fisher.fisher_channel,
 ]
 REGISTRY: dict[str, ProxySpec] = {f.spec.name: f.spec for f in _MODULE_FNS}
+# registered variants, scored only when named (not part of "all")
+VARIANTS = ("fisher_channel",)
 ABDELFATTAH = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
 # vote is not a per-network proxy: it combines these three across architectures
 # (see zclib.stats.vote_agreement / vote_score).
@@ -61,7 +63,7 @@ def resolve(spec: str | Iterable[str]) -> list[str]:
     if isinstance(spec, str):
         key = spec.strip().lower()
         if key == "all":
-            return names()
+            return [n for n in names() if n not in VARIANTS]
         if key == "abdelfattah":
             return list(ABDELFATTAH)
         spec = [s for s in spec.split(",") if s.strip()]
@@ -89,6 +91,7 @@ def compute(
     *,
     mode: str = "fused",
     context: dict | None = None,
+    copy_net: bool = True,
 ) -> dict[str, float]:
     """Score one network with several proxies.
 
@@ -100,6 +103,8 @@ def compute(
         mode: ``"fused"`` shares one pass between all proxies; ``"naive"`` gives each
             proxy a fresh copy of the network and its own pass (the reference way).
         context: extra facts for proxies that need them (``arch``, ``dataset``).
+        copy_net: False lets a fused pass use ``net`` itself (its BN running stats
+            change); for callers that built the network for this call only.
 
     Returns:
         ``{name: score}``; a proxy that fails numerically gives NaN (never raises for
@@ -107,7 +112,8 @@ def compute(
     """
     specs = [get(n) for n in names_]
     if mode == "fused":
-        p = Pass(copy.deepcopy(net), batches, needs=_needs(specs), context=context)
+        p = Pass(copy.deepcopy(net) if copy_net else net, batches, needs=_needs(specs),
+                 context=context)
         return {s.name: _safe(s, p) for s in specs}
     if mode == "naive":
         out = {}

@@ -3,21 +3,37 @@
     python -m zclib score --proxies fisher --n 10 --out /tmp/s.csv
 
 For each Conv2d/Linear output activation a (N, C, H, W) with gradient dL/da, the
-per-channel Fisher saliency is ``0.5 * mean_n (sum_hw a ⊙ dL/da)^2``; the score sums
-channels and layers. Reference: foresight ``measures/fisher.py`` (an identity
-``dummy`` after each layer whose backward hook reads act and grad; CE loss with mean
-reduction, so dL/da carries the 1/N factor, kept here). We read the same activation
-and gradient with a forward hook and one ``autograd.grad`` call.
+per-channel Fisher saliency is ``f_c = 0.5 * mean_n (sum_hw a ⊙ dL/da)^2``.
+Reference: foresight ``measures/fisher.py`` (an identity ``dummy`` after each layer
+whose backward hook reads act and grad; CE loss with mean reduction, so dL/da
+carries the 1/N factor, kept here). The reference then *broadcasts* each channel's
+value to every weight of that output channel (``reshape_elements`` to
+``weight.shape[1:]``) before the sum, so a layer contributes
+``fan_in * sum_c f_c`` with ``fan_in = C_in * k_h * k_w`` (``in_features`` for a
+Linear). ``fisher`` reproduces that; ``fisher_channel`` is the plain per-channel
+sum without the broadcast (a variant kept because the first full-space GPU tables
+were computed with it; it ranks architectures differently).
 """
 
 from zclib.proxies.registry import proxy
 
 
-@proxy("fisher", needs={"act_grad"}, reference="foresight compute_fisher_per_weight")
-def fisher(p):
-    """Per-layer, per-channel 0.5 * mean over samples of (sum_hw a * g)^2."""
+def _channel_saliency(p) -> list:
     out = []
     for a, g in p["act_grad"]:
         gnk = (a * g).sum(dim=tuple(range(2, a.dim()))) if a.dim() > 2 else a * g
-        out.append(gnk.pow(2).mean(0).mul(0.5))
+        out.append(gnk.pow(2).mean(0).mul(0.5))  # (C,)
     return out
+
+
+@proxy("fisher", needs={"act_grad"}, reference="foresight compute_fisher_per_weight")
+def fisher(p):
+    """Per-layer fan_in * per-channel saliency, as the reference sums it."""
+    return [f * m.weight[0].numel() for f, m in zip(_channel_saliency(p), p.layers)]
+
+
+@proxy("fisher_channel", needs={"act_grad"},
+       reference="per-channel fisher saliency, summed without the fan-in broadcast")
+def fisher_channel(p):
+    """Per-layer sum_c f_c (no broadcast to weights)."""
+    return _channel_saliency(p)

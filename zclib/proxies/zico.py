@@ -29,8 +29,9 @@ def zico_from_grads(per_batch: list[list]) -> float:
     for layer in range(len(per_batch[0])):
         g = torch.stack([_flat(b[layer]) for b in per_batch])  # (B, n_weights)
         std = g.std(dim=0, unbiased=False)  # np.std: population std
-        nz = std != 0
-        sums.append((g.abs().mean(dim=0)[nz] / std[nz]).sum())
+        # skip zero-std weights without boolean indexing (no host sync per layer)
+        ratio = g.abs().mean(dim=0) / torch.where(std != 0, std, 1.0)
+        sums.append(torch.where(std != 0, ratio, 0.0).sum())
     s = torch.stack(sums).cpu().numpy()
     return float(np.sum(np.log(s[s != 0])))
 

@@ -1,0 +1,80 @@
+"""The speed benchmark at a tiny size: JSON structure and fused == naive scores.
+
+No timing assertions: timings are what the benchmark measures, not what tests check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from zclib import proxies, speed
+from zclib.__main__ import main
+
+ALL = proxies.names()
+SIX = list(proxies.ABDELFATTAH)
+
+
+def test_tiny_run(tiny_imagenet16):
+    # one run serves both checks (the run is the slow part of this file)
+    res = speed.run_speed("ImageNet16-120", n=2, batch_size=8, device="cpu", seed=1,
+                          progress=False)
+    check_structure(res)
+    check_fused_and_naive_scores_agree(res)
+
+
+def check_structure(res):
+    meta = res["meta"]
+    for key in ("zclib_version", "git_commit", "git_dirty", "torch_version",
+                "torch_num_threads", "cpu_count", "processor", "device_name", "date",
+                "loadavg_before", "loadavg_after", "loadavg_1min_during", "loaded",
+                "archs", "data_source"):
+        assert key in meta, key
+    assert meta["n"] == 2 and len(meta["archs"]) == 2 and meta["warmup_archs"] == 1
+    assert set(res["singles"]) == set(ALL)
+    assert set(res["sets"]) == {"six", "all"}
+    assert res["sets"]["six"]["proxies"] == SIX and res["sets"]["all"]["proxies"] == ALL
+    for s in res["sets"].values():
+        for mode in ("fused", "naive"):
+            st = s[mode]
+            assert st["n"] == 2 and len(st["seconds"]) == 2
+            assert all(v > 0 for v in st["seconds"])
+            assert st["min"] <= st["median"] <= st["max"] and st["std"] >= 0
+        assert s["ratio_naive_fused"] > 0
+    assert res["target_check"]["device"] == "cpu"
+    assert res["target_check"]["conditions_match"] is False  # batch 8, ImageNet16
+    assert isinstance(res["meets_target"], bool)
+    assert res["targets"]["cpu"]["six_fused_s_per_arch"] == 0.9
+
+
+def check_fused_and_naive_scores_agree(res):
+    c = res["consistency"]
+    assert set(c["six_naive_vs_fused"]) == set(SIX)
+    assert set(c["all_naive_vs_fused"]) == set(ALL)
+    assert set(c["single_vs_all_fused"]) == set(ALL)
+    for key in ("six_naive_vs_fused", "all_naive_vs_fused", "single_vs_all_fused"):
+        for p, d in c[key].items():
+            assert d <= 1e-6, (key, p, d)
+    assert c["ok"] and c["max_rel_diff"] <= c["tolerance"] == 1e-6
+
+
+def test_rel_diff():
+    assert speed.rel_diff(1.0, 1.0) == 0.0
+    assert speed.rel_diff(0.0, 0.0) == 0.0
+    assert speed.rel_diff(2.0, 1.0) == 0.5
+    assert speed.rel_diff(math.nan, math.nan) == 0.0
+    assert speed.rel_diff(math.nan, 1.0) == math.inf
+
+
+def test_cli_writes_strict_json(tiny_imagenet16, capsys):
+    out = tiny_imagenet16 / "bench" / "speed.json"
+    rc = main(["speed", "--dataset", "ImageNet16-120", "--n", "1", "--batch-size", "8",
+               "--no-singles", "--quiet", "--out", str(out)])
+    assert rc == 0
+    text = out.read_text()
+    res = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
+    assert res["singles"] == {} and set(res["sets"]) == {"six", "all"}
+    assert not list(out.parent.glob(".*.tmp"))  # atomic write left no temp file
+    assert "six fused" in capsys.readouterr().out

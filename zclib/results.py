@@ -1,0 +1,194 @@
+"""Score tables for the notebooks, and the numbers each notebook records.
+
+    from zclib import results
+    scores = results.load_scores("cifar10", n_archs=1000, seed=0)   # shipped or computed
+    results.record("02_table_spearman_nb201", rows, params)          # numbers.json + provenance
+    results.load_records()                                           # every notebook's numbers
+
+Scores come, in order, from (1) the full-space tables shipped under
+``results/scores/`` (computed once on a GPU, see that folder's README), joined with
+any partial tables for proxies that were added later (e.g. the reference ``fisher``),
+and (2) otherwise the scorer, for a seeded uniform sample, cached resumably under
+``results/cache/scores/`` with a progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zclib import space
+from zclib.paths import RESULTS_DIR, canonical_dataset, provenance
+
+SCORES_DIR = RESULTS_DIR / "scores"
+CACHE_DIR = RESULTS_DIR / "cache" / "scores"
+SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "device",
+              "data_source", "zclib_version", "git_commit", "seconds")
+
+
+def sample_archs(n: int | None, seed: int = 0) -> list[str]:
+    """The first ``n`` architectures of the seeded permutation (None: all 15,625).
+
+    Prefixes are nested (the 1,000-sample contains the 100-sample), so a long job run
+    in permutation order (e.g. CPU scoring of a proxy the shipped tables lack) covers
+    every smaller sample of the same seed as it goes.
+    """
+    perm = space.permutation(seed)
+    return perm if n is None or n >= len(perm) else perm[:n]
+
+
+def shipped(dataset: str) -> pd.DataFrame | None:
+    """The shipped full-space table of a dataset joined with partial add-on tables.
+
+    Returns None when nothing is shipped. A proxy from a partial table is NaN for
+    the architectures it does not cover yet; ``df.attrs["coverage"]`` says how many
+    each proxy has.
+    """
+    ds = canonical_dataset(dataset)
+    main = SCORES_DIR / f"nb201_{ds}.parquet"
+    if not main.exists():
+        return None
+    df = pd.read_parquet(main)
+    for extra in sorted(SCORES_DIR.glob(f"nb201_{ds}_*.parquet")):
+        add = pd.read_parquet(extra)
+        cols = [c for c in add.columns if c not in df.columns and c not in SCORE_META]
+        df = df.merge(add[["arch_str", *cols]], on="arch_str", how="left")
+    df.attrs["source"] = str(main)
+    df.attrs["coverage"] = {c: int(df[c].notna().sum()) for c in df.columns
+                            if c not in SCORE_META and c not in ("arch_str", "index")}
+    return df
+
+
+def load_scores(
+    dataset: str,
+    proxies: Sequence[str] | str = "all",
+    n_archs: int | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    device: str = "cpu",
+    use_shipped: bool = True,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Proxy scores for ``n_archs`` architectures (None = all) of one dataset.
+
+    Args:
+        dataset: dataset name or alias.
+        proxies: names or ``"all"``.
+        n_archs: sample size (seeded uniform sample), None for the whole space.
+        seed: sample seed (the scorer's data/init seed is also ``seed`` when
+            computing; shipped tables record their own).
+        batch_size, device: scorer settings when computing.
+        use_shipped: False forces computation.
+        progress: progress bar when computing.
+
+    Returns:
+        One row per architecture with ``arch_str``, ``index``, proxy columns;
+        ``attrs["origin"]`` is ``"shipped"`` or ``"computed"``.
+    """
+    from zclib import proxies as zp
+
+    ds = canonical_dataset(dataset)
+    names = zp.resolve(proxies)
+    archs = sample_archs(n_archs, seed)
+    table = shipped(ds) if use_shipped else None
+    have: pd.DataFrame | None = None
+    if table is not None:
+        have = table.set_index("arch_str").loc[archs].reset_index()
+        have.attrs.update(table.attrs)
+    # proxies to compute: absent from the shipped table, or NaN there for this sample
+    # (a partial add-on table), only for the archs that lack them
+    todo = [p for p in names if have is None or p not in have.columns]
+    partial = [p for p in names if p not in todo and have[p].isna().any()
+               and have.attrs.get("coverage", {}).get(p, len(table)) < len(table)]
+    if have is not None and not todo and not partial:
+        have.attrs["origin"] = "shipped"
+        return have
+    from zclib.scoring import score_archs
+
+    compute = todo + partial
+    need = archs if have is None or todo else list(have.loc[have[partial].isna().any(axis=1), "arch_str"])
+    n_tag = "all" if n_archs is None else str(n_archs)
+    out = CACHE_DIR / f"{ds}_n{n_tag}_s{seed}_b{batch_size}_{'-'.join(compute)}.parquet"
+    new = score_archs(need, ds, compute, seed=seed, batch_size=batch_size, device=device,
+                      out=out, progress=progress)
+    if have is None:
+        new.attrs["origin"] = "computed"
+        return new
+    merged = have.set_index("arch_str")
+    upd = new.set_index("arch_str")[compute]
+    for p in compute:
+        if p not in merged:
+            merged[p] = np.nan
+        merged.loc[upd.index, p] = upd[p]
+    merged = merged.reset_index()
+    merged.attrs.update(have.attrs, origin="shipped+computed", computed=compute)
+    return merged
+
+
+def with_accuracy(scores: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Join benchmark columns (test_acc, valid_acc, 12-epoch, ...) by benchmark index."""
+    from zclib import bench
+
+    table = bench.load_table(dataset).set_index("index")
+    cols = [c for c in table.columns if c not in ("arch_str",)]
+    out = scores.join(table[cols], on="index")
+    out.attrs.update(scores.attrs)
+    return out
+
+
+# -- recorded numbers ------------------------------------------------------------------
+
+def notebook_dir(name: str, results_dir: str | Path | None = None) -> Path:
+    """``results/<notebook name>/``, created."""
+    d = Path(results_dir) if results_dir else RESULTS_DIR / name
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def record(name: str, rows: Sequence[dict], params: dict,
+           results_dir: str | Path | None = None) -> Path:
+    """Write a notebook's key numbers to ``<dir>/numbers.json`` (atomically).
+
+    Each row: ``experiment, metric, dataset, value`` and, where the paper printed
+    one, ``published`` (+ ``tolerance``), ``stand_in`` (bool), ``note``.
+    """
+    rows = [_clean(r) for r in rows]
+    for r in rows:
+        missing = {"experiment", "metric", "dataset", "value"} - set(r)
+        if missing:
+            raise ValueError(f"record row {r} lacks {sorted(missing)}")
+    payload = {"notebook": name, "provenance": provenance(**params), "numbers": rows}
+    path = notebook_dir(name, results_dir) / "numbers.json"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=_json_default))
+    os.replace(tmp, path)
+    return path
+
+
+def load_records(results_dir: str | Path | None = None) -> pd.DataFrame:
+    """All ``numbers.json`` under ``results/`` as one table (column ``notebook``)."""
+    root = Path(results_dir) if results_dir else RESULTS_DIR
+    frames = []
+    for f in sorted(root.glob("*/numbers.json")):
+        payload = json.loads(f.read_text())
+        df = pd.DataFrame(payload["numbers"])
+        df.insert(0, "notebook", payload["notebook"])
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _clean(row: dict) -> dict:
+    return {k: _json_default(v) if isinstance(v, np.generic) else v for k, v in row.items()}
+
+
+def _json_default(v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v if isinstance(v, str | int | float | bool | type(None)) else str(v)

@@ -8,7 +8,10 @@ import torch
 
 from zclib import network
 
-GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+GOOD = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+    "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
 
 
 def _decimals(x: float) -> int:
@@ -24,13 +27,15 @@ def test_params_and_flops_match_official_costs(shared_dir):
         c = network.cost(r.arch_str, r.dataset)
         assert abs(c["params_M"] - r.params_M) <= 1e-6, r
         if pd.notna(r.flops_M):
-            # some official FLOPs are printed rounded to 0.01 M: compare at their precision
+            # some official FLOPs are printed rounded to 0.01 M: compare at their
+            # precision
             tol = max(1e-5, 0.5 * 10 ** -_decimals(r.flops_M) + 1e-9)
             assert abs(c["flops_M"] - r.flops_M) <= tol, (r, c)
 
 
 def test_forward_shapes_per_dataset():
-    for ds, ncls, res in [("cifar10", 10, 32), ("cifar100", 100, 32), ("ImageNet16-120", 120, 16)]:
+    for ds, ncls, res in [("cifar10", 10, 32), ("cifar100", 100, 32),
+                          ("ImageNet16-120", 120, 16)]:
         net = network.build(GOOD, ds)
         assert net(torch.randn(2, 3, res, res)).shape == (2, ncls)
 
@@ -44,9 +49,11 @@ def test_none_op_cell_gives_zero_cell_output_but_finite_logits():
 def test_variants_differ_as_documented():
     off = network.build(GOOD, "cifar10")
     fs = network.build(GOOD, "cifar10", variant="foresight")
-    conv_bias = [m.bias is not None for m in fs.cells[0].modules() if isinstance(m, torch.nn.Conv2d)]
+    conv_bias = [m.bias is not None for m in fs.cells[0].modules()
+                 if isinstance(m, torch.nn.Conv2d)]
     assert conv_bias and all(conv_bias)
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) and m.affine for m in fs.cells[0].modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) and m.affine
+                   for m in fs.cells[0].modules())
     assert all(m.bias is None for m in off.modules() if isinstance(m, torch.nn.Conv2d))
     nobn = network.build(GOOD, "cifar10", bn=False)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in nobn.modules())
@@ -75,5 +82,6 @@ def test_cost_cli_prints_json():
 
 
 def test_cost_cli_bad_arch_exits_2():
-    r = subprocess.run([sys.executable, "-m", "zclib", "cost", "|x~0|"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "zclib", "cost", "|x~0|"],
+                       capture_output=True, text=True)
     assert r.returncode == 2 and "error" in r.stderr

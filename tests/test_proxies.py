@@ -1,4 +1,5 @@
-"""Each proxy against an independent re-derivation on a tiny network, plus invariances."""
+"""Each proxy against an independent re-derivation on a tiny network, plus
+invariances."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from zclib import network, proxies
 from zclib.proxies.jacob_cov import eval_score
 from zclib.proxies.zico import zico_from_grads
 
-GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+GOOD = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+    "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
 
 
 class Tiny(nn.Module):
@@ -65,7 +69,9 @@ def weight_grads(net, x, y):
 def test_grad_norm(tiny):
     net, b = tiny
     g = weight_grads(net, *b[0])
-    assert score(net, "grad_norm", b) == pytest.approx(float(g[0].norm() + g[1].norm()), rel=1e-6)
+    assert score(net, "grad_norm", b) == pytest.approx(
+        float(g[0].norm() + g[1].norm()), rel=1e-6
+    )
 
 
 def test_snip_is_abs_mask_gradient(tiny):
@@ -73,7 +79,9 @@ def test_snip_is_abs_mask_gradient(tiny):
     x, y = b[0]
     mc = torch.ones_like(net.conv.weight, requires_grad=True)
     mf = torch.ones_like(net.fc.weight, requires_grad=True)
-    loss = F.cross_entropy(net.manual(x, net.conv.weight.detach(), net.fc.weight.detach(), mc, mf), y)
+    loss = F.cross_entropy(
+        net.manual(x, net.conv.weight.detach(), net.fc.weight.detach(), mc, mf), y
+    )
     gc, gf = torch.autograd.grad(loss, [mc, mf])
     expected = float(gc.abs().sum() + gf.abs().sum())
     assert score(net, "snip", b) == pytest.approx(expected, rel=1e-5)
@@ -86,7 +94,9 @@ def test_grasp_with_explicit_hessian(tiny):
     n_c = wc0.numel()
 
     def loss_of(v):
-        return F.cross_entropy(net.manual(x, v[:n_c].view_as(wc0), v[n_c:].view_as(wf0)), y)
+        return F.cross_entropy(
+            net.manual(x, v[:n_c].view_as(wc0), v[n_c:].view_as(wf0)), y
+        )
 
     v = torch.cat([wc0.flatten(), wf0.flatten()]).double()
     net_d = net.double()
@@ -116,7 +126,9 @@ def test_fisher_from_retained_activation_gradients(tiny):
     # weights before summing
     ref = 3 * 3 * 3 * f1 + 4 * f2
     assert score(net, "fisher", b) == pytest.approx(float(ref.detach()), rel=1e-5)
-    assert score(net, "fisher_channel", b) == pytest.approx(float((f1 + f2).detach()), rel=1e-5)
+    assert score(net, "fisher_channel", b) == pytest.approx(
+        float((f1 + f2).detach()), rel=1e-5
+    )
 
 
 def test_jacob_cov_as_reference_with_eig(tiny):
@@ -128,7 +140,8 @@ def test_jacob_cov_as_reference_with_eig(tiny):
     v, _ = np.linalg.eig(np.corrcoef(jac))
     expected = float(-np.sum(np.log(v.real + 1e-5) + 1.0 / (v.real + 1e-5)))
     assert score(net, "jacob_cov", b) == pytest.approx(expected, rel=1e-6)
-    assert math.isnan(eval_score(np.zeros((4, 10))))  # constant rows: NaN, as the reference
+    # constant rows: NaN, as the reference
+    assert math.isnan(eval_score(np.zeros((4, 10))))
 
 
 def test_naswot_literal_kernel(tiny):
@@ -138,7 +151,9 @@ def test_naswot_literal_kernel(tiny):
         pre = net.bn(net.conv(x)).flatten(1)
     c = (pre > 0).double()
     K = c @ c.T + (1 - c) @ (1 - c).T
-    assert score(net, "naswot", b) == pytest.approx(float(np.linalg.slogdet(K.numpy())[1]), rel=1e-9)
+    assert score(net, "naswot", b) == pytest.approx(
+        float(np.linalg.slogdet(K.numpy())[1]), rel=1e-9
+    )
 
 
 def test_zico_literal_formula(tiny):
@@ -171,8 +186,12 @@ def test_synflow_equals_path_norm_on_linear_chain():
     net = nn.Sequential(nn.Linear(4, 5, bias=False), nn.Linear(5, 3, bias=False))
     x = torch.randn(6, 4)
     y = torch.randint(0, 3, (6,))
-    W1, W2 = net[0].weight.detach().double().abs(), net[1].weight.detach().double().abs()
-    R = float(torch.ones(3, dtype=torch.float64) @ W2 @ W1 @ torch.ones(4, dtype=torch.float64))
+    W1, W2 = (net[0].weight.detach().double().abs(),
+              net[1].weight.detach().double().abs())
+    R = float(
+        torch.ones(3, dtype=torch.float64) @ W2 @ W1
+        @ torch.ones(4, dtype=torch.float64)
+    )
     assert score(net, "synflow", [(x, y)]) == pytest.approx(2 * R, rel=1e-12)
     assert (net[0].weight < 0).any()  # the caller's network was not linearised
 
@@ -191,7 +210,8 @@ def nb201():
     torch.manual_seed(3)
     net = network.build(GOOD, "ImageNet16-120")
     g = torch.Generator().manual_seed(0)
-    b = [(torch.randn(16, 3, 16, 16, generator=g), torch.randint(0, 120, (16,), generator=g))
+    b = [(torch.randn(16, 3, 16, 16, generator=g),
+          torch.randint(0, 120, (16,), generator=g))
          for _ in range(2)]
     return net, b
 
@@ -214,7 +234,9 @@ def test_compute_never_mutates_the_callers_network(nb201):
 
 def test_deterministic_bit_for_bit_on_cpu(nb201):
     net, b = nb201
-    assert proxies.compute(net, proxies.names(), b) == proxies.compute(net, proxies.names(), b)
+    assert proxies.compute(net, proxies.names(), b) == proxies.compute(
+        net, proxies.names(), b
+    )
 
 
 def test_synflow_does_not_depend_on_data(nb201):
@@ -234,7 +256,9 @@ def test_label_free_proxies_ignore_labels(nb201):
 def test_degenerate_cell_gives_nan_not_a_crash():
     """All-'none' cell: the output ignores the input; jacob_cov/naswot are NaN."""
     torch.manual_seed(0)
-    net = network.build("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "ImageNet16-120")
+    net = network.build(
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "ImageNet16-120"
+    )
     b = [(torch.randn(8, 3, 16, 16), torch.randint(0, 120, (8,)))] * 2
     s = proxies.compute(net, proxies.names(), b)
     assert math.isnan(s["jacob_cov"]) and math.isnan(s["naswot"])
@@ -251,7 +275,9 @@ def test_foresight_variant_changes_scores(nb201):
 
 
 def test_registry_and_resolve():
-    assert proxies.resolve("all") == [n for n in proxies.names() if n != "fisher_channel"]
+    assert proxies.resolve("all") == [
+        n for n in proxies.names() if n != "fisher_channel"
+    ]
     assert proxies.resolve("snip, synflow") == ["snip", "synflow"]
     assert proxies.resolve("abdelfattah") == list(proxies.ABDELFATTAH)
     with pytest.raises(ValueError, match="unknown proxy"):

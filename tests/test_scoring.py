@@ -22,11 +22,14 @@ def test_scores_do_not_depend_on_order_or_chunking(tiny_imagenet16):
     pd.testing.assert_frame_equal(a.loc[ARCHS, cols], b.loc[ARCHS, cols])
     assert list(a.index) == ARCHS  # rows come back in the order given
     assert (a["index"] == [scoring.benchmark_index(x) for x in ARCHS]).all()
-    for col in ("seed", "batch_size", "dataset", "variant", "data_source", "zclib_version", "git_commit"):
+    for col in ("seed", "batch_size", "dataset", "variant", "data_source",
+                "zclib_version", "git_commit"):
         assert col in a.columns
 
 
-def test_resume_after_a_kill_loses_at_most_the_chunk_in_flight(tiny_imagenet16, monkeypatch):
+def test_resume_after_a_kill_loses_at_most_the_chunk_in_flight(
+    tiny_imagenet16, monkeypatch
+):
     out = tiny_imagenet16 / "run" / "s.parquet"
     full = scoring.score_archs(ARCHS, chunk_size=2, **KW)
 
@@ -42,11 +45,15 @@ def test_resume_after_a_kill_loses_at_most_the_chunk_in_flight(tiny_imagenet16, 
     monkeypatch.setattr(scoring.Scorer, "score", dying)
     with pytest.raises(KeyboardInterrupt):
         scoring.score_archs(ARCHS, out=out, chunk_size=2, **KW)
-    parts = sorted(p.name for p in out.with_name("s.parquet.parts").glob("part-*.parquet"))
+    parts = sorted(
+        p.name for p in out.with_name("s.parquet.parts").glob("part-*.parquet")
+    )
     assert parts == ["part-00000.parquet"] and not out.exists()
 
     seen = []
-    monkeypatch.setattr(scoring.Scorer, "score", lambda self, a: seen.append(a) or real(self, a))
+    monkeypatch.setattr(
+        scoring.Scorer, "score", lambda self, a: seen.append(a) or real(self, a)
+    )
     resumed = scoring.score_archs(ARCHS, out=out, chunk_size=2, **KW)
     assert seen == ARCHS[2:]  # chunk 0 was not recomputed
     cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
@@ -91,8 +98,9 @@ def test_cli_score_from_file(tiny_imagenet16):
     df = pd.read_csv(out)
     assert list(df["arch_str"]) == ARCHS[:2]
     assert {"synflow", "params", "index", "seed"} <= set(df.columns)
-    bad = subprocess.run([sys.executable, "-m", "zclib", "score", "--n", "2", "--proxies",
-                          "nope", "--out", str(out)], capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "zclib", "score", "--n", "2",
+                          "--proxies", "nope", "--out", str(out)],
+                         capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown proxy" in bad.stderr
 
 

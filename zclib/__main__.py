@@ -1,6 +1,7 @@
-"""Command line for the long-running jobs: ``python -m zclib <command> ...``.
+r"""Command line for the long-running jobs: ``python -m zclib <command> ...``.
 
-    python -m zclib cost "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|" --dataset cifar10
+    python -m zclib cost --dataset cifar10 \
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
     python -m zclib data
     python -m zclib score --dataset cifar10 --proxies all --n 100 --out scores.parquet
 """
@@ -49,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--resolution", type=int, default=None, help="input side, pixels")
     c.set_defaults(func=_cmd_cost)
 
-    d = sub.add_parser("data", help="report which images and benchmark tables are found")
+    d = sub.add_parser(
+        "data", help="report which images and benchmark tables are found"
+    )
     d.set_defaults(func=_cmd_data)
 
     nb = sub.add_parser("notebooks", help="run the notebooks headless (papermill)",

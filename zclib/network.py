@@ -1,12 +1,18 @@
-"""The NB201 / NATS-Bench topology-space cell network, exactly as the benchmark trained it.
+"""The NB201 / NATS-Bench topology-space cell network, exactly as the benchmark
+trained it.
 
     from zclib.network import build, cost
-    net = build("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", "cifar10")
+    net = build(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+        "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+        "cifar10",
+    )
     cost(arch, "cifar10")  # {'params_M': 1.073466, 'flops_M': 153.34201}
 
 Macro skeleton (official ``TinyNetwork``, C=16, N=5):
-stem Conv3x3(3->C)+BN -> N cells(C) -> residual block(C->2C, stride 2) -> N cells(2C)
--> residual block(2C->4C, stride 2) -> N cells(4C) -> BN-ReLU -> global avg pool -> Linear.
+stem Conv3x3(3->C)+BN -> N cells(C) -> residual block(C->2C, stride 2)
+-> N cells(2C) -> residual block(2C->4C, stride 2) -> N cells(4C) -> BN-ReLU
+-> global avg pool -> Linear.
 Cell ops: ``nor_conv_kxk`` = ReLU-Conv(bias=False)-BN(affine), ``avg_pool_3x3`` =
 AvgPool2d(3, 1, 1, count_include_pad=False), ``skip_connect`` = identity, ``none`` =
 ``x * 0`` (kept in the graph, as the official code does). A node sums its in-edges.
@@ -42,13 +48,20 @@ RESOLUTION = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}
 
 
 def _bn(c: int, enabled: bool, affine: bool = True, track: bool = True) -> nn.Module:
-    return nn.BatchNorm2d(c, affine=affine, track_running_stats=track) if enabled else nn.Identity()
+    return (
+        nn.BatchNorm2d(c, affine=affine, track_running_stats=track)
+        if enabled
+        else nn.Identity()
+    )
 
 
 class ReLUConvBN(nn.Sequential):
-    """ReLU -> Conv2d -> BN (official ``ReLUConvBN``; conv bias iff BN is affine-free)."""
+    """ReLU -> Conv2d -> BN (official ``ReLUConvBN``; conv bias iff BN is
+    affine-free)."""
 
-    def __init__(self, c_in, c_out, k, stride, padding, bn=True, affine=True, track=True):
+    def __init__(
+        self, c_in, c_out, k, stride, padding, bn=True, affine=True, track=True
+    ):
         super().__init__(
             nn.ReLU(inplace=False),
             nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=not affine),
@@ -79,7 +92,9 @@ class ResidualBlock(nn.Module):
         return self.downsample(x) + self.conv_b(self.conv_a(x))
 
 
-def make_op(op: str, c: int, bn: bool = True, affine: bool = True, track: bool = True) -> nn.Module:
+def make_op(
+    op: str, c: int, bn: bool = True, affine: bool = True, track: bool = True
+) -> nn.Module:
     """One cell op at stride 1 with ``c`` channels in and out."""
     if op == "none":
         return Zero()
@@ -95,7 +110,8 @@ def make_op(op: str, c: int, bn: bool = True, affine: bool = True, track: bool =
 
 
 class Cell(nn.Module):
-    """Official ``InferCell``: node i = sum over j<i of op_{j->i}(node j); output node 3."""
+    """Official ``InferCell``: node i = sum over j<i of op_{j->i}(node j); output
+    node 3."""
 
     def __init__(self, cell: space.Cell, c: int, bn=True, affine=True, track=True):
         super().__init__()
@@ -215,7 +231,9 @@ def count_flops(net: nn.Module, resolution: int) -> float:
 
     def linear_hook(m: nn.Linear, _inp, _out):
         nonlocal total
-        total += m.in_features * m.out_features + (m.out_features if m.bias is not None else 0)
+        total += m.in_features * m.out_features + (
+            m.out_features if m.bias is not None else 0
+        )
 
     hooks = []
     for m in net.modules():
@@ -228,7 +246,9 @@ def count_flops(net: nn.Module, resolution: int) -> float:
         net.eval()
         with torch.no_grad():
             p = next(net.parameters())
-            net(torch.zeros(1, 3, resolution, resolution, device=p.device, dtype=p.dtype))
+            net(torch.zeros(
+                1, 3, resolution, resolution, device=p.device, dtype=p.dtype
+            ))
         net.train(was_training)
     finally:
         for h in hooks:
@@ -237,7 +257,9 @@ def count_flops(net: nn.Module, resolution: int) -> float:
 
 
 @functools.lru_cache(maxsize=4096)
-def _cost(cell: space.Cell, dataset: str, C: int, N: int, resolution: int) -> tuple[float, float]:
+def _cost(
+    cell: space.Cell, dataset: str, C: int, N: int, resolution: int
+) -> tuple[float, float]:
     net = NB201Network(cell, NUM_CLASSES[dataset], C=C, N=N)
     return count_params(net) / 1e6, count_flops(net, resolution) / 1e6
 

@@ -96,14 +96,17 @@ def git_commit() -> tuple[str, bool]:
             subprocess.run, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10
         )
         head = run(["git", "rev-parse", "HEAD"]).stdout.strip() or "unknown"
-        dirty = bool(run(["git", "status", "--porcelain", "--", "zclib"]).stdout.strip())
+        dirty = bool(
+            run(["git", "status", "--porcelain", "--", "zclib"]).stdout.strip()
+        )
         return head, dirty
     except (OSError, subprocess.SubprocessError):
         return "unknown", False
 
 
 def provenance(**params) -> dict:
-    """Metadata every results file records: zclib version, commit, dirty flag, params."""
+    """Metadata every results file records: zclib version, commit, dirty flag,
+    params."""
     commit, dirty = git_commit()
     return {"zclib_version": zclib.__version__, "git_commit": commit,
             "git_dirty": dirty, **params}

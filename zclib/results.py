@@ -1,9 +1,12 @@
 """Score tables for the notebooks, and the numbers each notebook records.
 
     from zclib import results
-    scores = results.load_scores("cifar10", n_archs=1000, seed=0)   # shipped or computed
-    results.record("02_table_spearman_nb201", rows, params)          # numbers.json + provenance
-    results.load_records()                                           # every notebook's numbers
+    # shipped or computed:
+    scores = results.load_scores("cifar10", n_archs=1000, seed=0)
+    # numbers.json + provenance:
+    results.record("02_table_spearman_nb201", rows, params)
+    # every notebook's numbers:
+    results.load_records()
 
 Scores come, in order, from (1) the full-space tables shipped under
 ``results/scores/`` (computed once on a GPU, see that folder's README), joined with
@@ -14,6 +17,7 @@ and (2) otherwise the scorer, for a seeded uniform sample, cached resumably unde
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -57,10 +61,16 @@ def shipped(dataset: str) -> pd.DataFrame | None:
     for extra in sorted(SCORES_DIR.glob(f"nb201_{ds}_*.parquet")):
         add = pd.read_parquet(extra)
         cols = [c for c in add.columns if c not in df.columns and c not in SCORE_META]
-        df = df.merge(add[["arch_str", *cols]], on="arch_str", how="left")
+        add = add[["arch_str", *cols]].assign(**{f"_covered_{c}": True for c in cols})
+        df = df.merge(add, on="arch_str", how="left")
+    covered = {c[len("_covered_"):]: df.pop(c).eq(True).to_numpy()
+               for c in list(df.columns) if c.startswith("_covered_")}
     df.attrs["source"] = str(main)
-    df.attrs["coverage"] = {c: int(df[c].notna().sum()) for c in df.columns
+    # archs scored per proxy (a NaN score of a scored arch is a real NaN, not a gap)
+    df.attrs["coverage"] = {c: int(covered[c].sum()) if c in covered else len(df)
+                            for c in df.columns
                             if c not in SCORE_META and c not in ("arch_str", "index")}
+    df.attrs["covered"] = covered  # partial add-on columns only: bool mask per row
     return df
 
 
@@ -97,25 +107,34 @@ def load_scores(
     archs = sample_archs(n_archs, seed)
     table = shipped(ds) if use_shipped else None
     have: pd.DataFrame | None = None
+    gaps: dict[str, np.ndarray] = {}
     if table is not None:
-        have = table.set_index("arch_str").loc[archs].reset_index()
+        row = pd.Series(np.arange(len(table)), index=table["arch_str"]).loc[archs]
+        have = table.iloc[row.to_numpy()].reset_index(drop=True)
         have.attrs.update(table.attrs)
-    # proxies to compute: absent from the shipped table, or NaN there for this sample
-    # (a partial add-on table), only for the archs that lack them
+        # partial add-on columns: archs of this sample they do not cover yet
+        gaps = {p: ~m[row.to_numpy()] for p, m in table.attrs["covered"].items()
+                if p in names}
     todo = [p for p in names if have is None or p not in have.columns]
-    partial = [p for p in names if p not in todo and have[p].isna().any()
-               and have.attrs.get("coverage", {}).get(p, len(table)) < len(table)]
+    partial = [p for p, g in gaps.items() if g.any()]
     if have is not None and not todo and not partial:
         have.attrs["origin"] = "shipped"
         return have
     from zclib.scoring import score_archs
 
     compute = todo + partial
-    need = archs if have is None or todo else list(have.loc[have[partial].isna().any(axis=1), "arch_str"])
-    n_tag = "all" if n_archs is None else str(n_archs)
-    out = CACHE_DIR / f"{ds}_n{n_tag}_s{seed}_b{batch_size}_{'-'.join(compute)}.parquet"
-    new = score_archs(need, ds, compute, seed=seed, batch_size=batch_size, device=device,
-                      out=out, progress=progress)
+    if have is None or todo:
+        need = archs
+    else:
+        need = list(have.loc[np.any([gaps[p] for p in partial], axis=0), "arch_str"])
+    if need is archs:  # the whole sample: named by its size
+        tag = "nall" if n_archs is None else f"n{n_archs}"
+    else:  # the gaps of a partial table: named by a hash of the archs
+        digest = hashlib.sha1("\n".join(need).encode()).hexdigest()[:10]
+        tag = f"{len(need)}archs_{digest}"
+    out = CACHE_DIR / f"{ds}_{tag}_s{seed}_b{batch_size}_{'-'.join(compute)}.parquet"
+    new = score_archs(need, ds, compute, seed=seed, batch_size=batch_size,
+                      device=device, out=out, progress=progress)
     if have is None:
         new.attrs["origin"] = "computed"
         return new
@@ -131,7 +150,8 @@ def load_scores(
 
 
 def with_accuracy(scores: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Join benchmark columns (test_acc, valid_acc, 12-epoch, ...) by benchmark index."""
+    """Join benchmark columns (test_acc, valid_acc, 12-epoch, ...) by benchmark
+    index."""
     from zclib import bench
 
     table = bench.load_table(dataset).set_index("index")
@@ -183,7 +203,8 @@ def load_records(results_dir: str | Path | None = None) -> pd.DataFrame:
 
 
 def _clean(row: dict) -> dict:
-    return {k: _json_default(v) if isinstance(v, np.generic) else v for k, v in row.items()}
+    return {k: _json_default(v) if isinstance(v, np.generic) else v
+            for k, v in row.items()}
 
 
 def _json_default(v):

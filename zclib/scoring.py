@@ -1,7 +1,9 @@
-"""Score many architectures with many proxies: shared passes, workers, resumable cache.
+r"""Score many architectures with many proxies: shared passes, workers, resumable cache.
 
-    python -m zclib score --dataset cifar10 --proxies all --n 1000 --seed 0 --out results/scores/c10.parquet
-    python -m zclib score --dataset cifar100 --archs archs.txt --device cuda --workers 8 --out s.csv
+    python -m zclib score --dataset cifar10 --proxies all --n 1000 --seed 0 \
+        --out results/scores/c10.parquet
+    python -m zclib score --dataset cifar100 --archs archs.txt --device cuda \
+        --workers 8 --out s.csv
 
 Every architecture is scored on the same seeded minibatch(es) (``zclib.data.get_batch``
 with the run's seed; batch 0 for all proxies, batches 1.. for zico) and a network
@@ -220,10 +222,17 @@ def score_archs(
     finally:
         bar.close()
     wall = time.time() - t_start
-    df = pd.concat([done[k] for k in range(len(chunks))], ignore_index=True) if chunks else pd.DataFrame()
+    df = (
+        pd.concat([done[k] for k in range(len(chunks))], ignore_index=True)
+        if chunks
+        else pd.DataFrame()
+    )
     meta = provenance(**cfg, device=device, workers=workers, n_archs=len(archs),
                       wall_seconds_this_run=round(wall, 3),
-                      nan_counts={p: int(df[p].isna().sum()) for p in probe.proxies} if len(df) else {},
+                      nan_counts=(
+                          {p: int(df[p].isna().sum()) for p in probe.proxies}
+                          if len(df) else {}
+                      ),
                       torch_version=torch.__version__,
                       device_name=_device_name(device))
     for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm"):
@@ -234,7 +243,8 @@ def score_archs(
     df.attrs["meta"] = meta
     if out is not None:
         _write_table(df, out)
-        _atomic_text(json.dumps(meta, indent=2, default=str), out.with_name(out.name + ".meta.json"))
+        _atomic_text(json.dumps(meta, indent=2, default=str),
+                     out.with_name(out.name + ".meta.json"))
     nan_total = sum(meta["nan_counts"].values()) if len(df) else 0
     if progress and nan_total:
         print(f"NaN scores: {meta['nan_counts']}", file=sys.stderr)
@@ -252,13 +262,15 @@ def _device_name(device: str) -> str:
 def _guard(parts_dir: Path, cfg: dict, archs: list[str], chunk_size: int) -> None:
     """Create the parts folder, or check it belongs to this exact run."""
     # the data folder may move (another machine): its format and stand-in flag stay
-    ident = {**{k: v for k, v in cfg.items() if k != "data_source"}, "chunk_size": chunk_size,
+    ident = {**{k: v for k, v in cfg.items() if k != "data_source"},
+             "chunk_size": chunk_size,
              "archs_sha1": hashlib.sha1("\n".join(archs).encode()).hexdigest()}
     f = parts_dir / "run.json"
     if f.exists():
         old = json.loads(f.read_text())
         if old != ident:
-            diff = {k: (old.get(k), ident.get(k)) for k in ident if old.get(k) != ident.get(k)}
+            diff = {k: (old.get(k), ident.get(k))
+                    for k in ident if old.get(k) != ident.get(k)}
             raise ValueError(
                 f"{parts_dir} holds chunks of a different run ({diff}); delete it or "
                 "choose another --out"
@@ -302,7 +314,8 @@ def _bar(total: int, initial: int, enabled: bool, desc: str):
 def read_archs(path: str | Path) -> list[str]:
     """Arch strings from a file, one per line (blank lines and # comments skipped)."""
     lines = Path(path).read_text().splitlines()
-    archs = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    archs = [ln.strip() for ln in lines
+             if ln.strip() and not ln.lstrip().startswith("#")]
     for i, a in enumerate(archs):
         try:
             space.validate(a)
@@ -319,7 +332,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if args.archs:
         archs = read_archs(args.archs)
     else:
-        archs = [space.format_arch(c) for c in space.random_cells(args.n, seed=args.seed)]
+        archs = [space.format_arch(c)
+                 for c in space.random_cells(args.n, seed=args.seed)]
     if not str(args.out).endswith((".csv", ".parquet")):
         raise ValueError(f"--out must end in .csv or .parquet, got {args.out!r}")
     df = score_archs(archs, args.dataset, args.proxies, seed=args.seed,
@@ -339,7 +353,8 @@ def add_cli(sub) -> None:
     s = sub.add_parser("score", help="score many architectures with zero-cost proxies")
     s.add_argument("--dataset", default="cifar10")
     s.add_argument("--proxies", default="all", help="all | abdelfattah | a,b,c")
-    s.add_argument("--n", type=int, default=None, help="N random archs (seeded by --seed)")
+    s.add_argument("--n", type=int, default=None,
+                   help="N random archs (seeded by --seed)")
     s.add_argument("--archs", default=None, help="file of arch strings, one per line")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=64)

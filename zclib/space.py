@@ -1,7 +1,10 @@
 """The NATS-Bench topology search space (= NAS-Bench-201): cells, strings, indices.
 
     from zclib import space
-    cell = space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+    cell = space.parse(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+        "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    )
     space.format_arch(cell)              # back to the string
     space.neighbours(cell)               # the 24 one-edge mutations
 
@@ -60,7 +63,9 @@ def parse(arch: str) -> Cell:
             raise ValueError(f"node {i} part {node!r} must start and end with '|'")
         edges = node[1:-1].split("|")
         if len(edges) != i:
-            raise ValueError(f"node {i} part {node!r} has {len(edges)} edges; expected {i}")
+            raise ValueError(
+                f"node {i} part {node!r} has {len(edges)} edges; expected {i}"
+            )
         for j, edge in enumerate(edges):
             op, sep, src = edge.partition("~")
             if not sep:
@@ -95,7 +100,9 @@ def validate_cell(cell: Sequence[int]) -> Cell:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cell {cell!r} is not a sequence of ints") from exc
     if len(out) != NUM_EDGES or any(not 0 <= c < len(OPS) for c in out):
-        raise ValueError(f"cell {cell!r} must be {NUM_EDGES} op indices in 0..{len(OPS) - 1}")
+        raise ValueError(
+            f"cell {cell!r} must be {NUM_EDGES} op indices in 0..{len(OPS) - 1}"
+        )
     return out  # type: ignore[return-value]
 
 

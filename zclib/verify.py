@@ -47,10 +47,13 @@ def verify(dataset: str, n: int = 20, seed: int = 1, proxies=None,
 
     table = results.shipped(dataset)
     if table is None:
-        raise FileNotFoundError(f"no shipped scores for {dataset} in {results.SCORES_DIR}")
+        raise FileNotFoundError(
+            f"no shipped scores for {dataset} in {results.SCORES_DIR}"
+        )
     meta = table.iloc[0]
     names = [p for p in (proxies or RTOL) if p in table.columns]
-    have = table.dropna(subset=[c for c in names if table.attrs["coverage"].get(c) == len(table)])
+    have = table.dropna(subset=[c for c in names
+                                if table.attrs["coverage"].get(c) == len(table)])
     rng = np.random.default_rng(seed)
     pick = have.iloc[rng.choice(len(have), size=min(n, len(have)), replace=False)]
     archs = list(pick["arch_str"])
@@ -65,18 +68,23 @@ def verify(dataset: str, n: int = 20, seed: int = 1, proxies=None,
             if pd.isna(b):
                 continue  # not covered by a partial table
             col = ship[p].dropna()
-            tol = RTOL[p] * abs(b) + ATOL_IQR.get(p, 0.0) * float(col.quantile(.75) - col.quantile(.25))
+            tol = RTOL[p] * abs(b) + ATOL_IQR.get(p, 0.0) * float(
+                col.quantile(.75) - col.quantile(.25)
+            )
             both_nan = pd.isna(a) and pd.isna(b)
             diff = abs(a - b) if not both_nan else 0.0
             rows.append({"dataset": dataset, "arch_str": r["arch_str"], "proxy": p,
                          "shipped": b, "recomputed": a, "abs_diff": diff,
-                         "rel_diff": diff / abs(b) if b not in (0, 0.0) and not pd.isna(b) else np.nan,
+                         "rel_diff": (diff / abs(b)
+                                      if b not in (0, 0.0) and not pd.isna(b)
+                                      else np.nan),
                          "tol": tol, "ok": bool(both_nan or diff <= tol)})
     return pd.DataFrame(rows)
 
 
 def rank_agreement(rows: pd.DataFrame) -> float:
-    """Spearman of recomputed vs shipped scores (NaN when < 5 finite pairs or constant)."""
+    """Spearman of recomputed vs shipped scores (NaN when < 5 finite pairs or
+    constant)."""
     from zclib.stats import spearman
 
     if len(rows) < 5 or rows["shipped"].nunique() < 2:
@@ -90,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=20, help="archs per dataset")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
-    ap.add_argument("--out", default=str(results.RESULTS_DIR / "scores" / "verify.json"))
+    ap.add_argument("--out",
+                    default=str(results.RESULTS_DIR / "scores" / "verify.json"))
     args = ap.parse_args(argv)
     frames = [verify(ds, args.n, args.seed) for ds in args.datasets
               if results.shipped(ds) is not None]
@@ -103,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         median_rel_diff=("rel_diff", "median"), max_abs_diff=("abs_diff", "max"),
     ).reset_index()
     summary["rank_rho"] = [rank_agreement(df[(df.dataset == d) & (df.proxy == p)])
-                           for d, p in zip(summary.dataset, summary.proxy)]
+                           for d, p in zip(summary.dataset, summary.proxy,
+                                           strict=True)]
     print(summary.to_string(index=False))
     ranks_ok = bool((summary["rank_rho"].fillna(1.0) >= MIN_RANK_RHO).all())
     payload = {"n_per_dataset": args.n, "seed": args.seed, "rtol": RTOL,
@@ -112,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                "summary": summary.to_dict(orient="records")}
     with open(args.out, "w") as f:
         json.dump(payload, f, indent=2, default=float)
-    print(f"{'OK' if payload['all_ok'] else 'MISMATCH'}: {int(df['ok'].sum())}/{len(df)} "
+    print(f"{'OK' if payload['all_ok'] else 'MISMATCH'}: "
+          f"{int(df['ok'].sum())}/{len(df)} "
           f"scores within tolerance; wrote {args.out}", file=sys.stderr)
     return 0 if payload["all_ok"] else 1

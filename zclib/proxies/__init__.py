@@ -77,8 +77,17 @@ def reduce(spec: ProxySpec, value) -> float:
     """The one reducer: per-layer values are summed in float64; non-finite → NaN."""
     if spec.output == "per_layer":
         # sum on the device, one host sync per proxy (not one per layer)
-        parts = [v.double().sum() if torch.is_tensor(v) else torch.tensor(float(v), dtype=torch.float64) for v in value]
-        total = float(torch.stack([p.to(parts[0].device) for p in parts]).sum()) if parts else 0.0
+        parts = [
+            v.double().sum()
+            if torch.is_tensor(v)
+            else torch.tensor(float(v), dtype=torch.float64)
+            for v in value
+        ]
+        total = (
+            float(torch.stack([p.to(parts[0].device) for p in parts]).sum())
+            if parts
+            else 0.0
+        )
     else:
         total = float(value)
     return total if math.isfinite(total) else math.nan
@@ -131,5 +140,7 @@ def _needs(specs: Sequence[ProxySpec]) -> set[str]:
 def _safe(spec: ProxySpec, p: Pass) -> float:
     try:
         return reduce(spec, spec.fn(p))
-    except (FloatingPointError, ArithmeticError, __import__("numpy").linalg.LinAlgError):
+    except (
+        FloatingPointError, ArithmeticError, __import__("numpy").linalg.LinAlgError
+    ):
         return math.nan

@@ -29,7 +29,10 @@ def _channel_saliency(p) -> list:
 @proxy("fisher", needs={"act_grad"}, reference="foresight compute_fisher_per_weight")
 def fisher(p):
     """Per-layer fan_in * per-channel saliency, as the reference sums it."""
-    return [f * m.weight[0].numel() for f, m in zip(_channel_saliency(p), p.layers)]
+    return [
+        f * m.weight[0].numel()
+        for f, m in zip(_channel_saliency(p), p.layers, strict=True)
+    ]
 
 
 @proxy("fisher_channel", needs={"act_grad"},

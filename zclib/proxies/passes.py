@@ -81,7 +81,9 @@ class Pass:
                 hooks.append(m.register_forward_hook(_store(acts, k)))
         kernel = None
         if "relu_kernel" in need:
-            kernel = torch.zeros(x.shape[0], x.shape[0], dtype=torch.float64, device=x.device)
+            kernel = torch.zeros(
+                x.shape[0], x.shape[0], dtype=torch.float64, device=x.device
+            )
             for m in self.net.modules():
                 if isinstance(m, nn.ReLU):
                     hooks.append(m.register_forward_hook(_naswot_hook(kernel)))
@@ -109,21 +111,28 @@ class Pass:
         grads = autograd.grad(
             loss, wrt, create_graph="hess_grad" in need, allow_unused=True
         )
-        gw = [g if g is not None else torch.zeros_like(w) for g, w in zip(grads, weights)]
+        # grads also holds the activation gradients after the weights: zip stops
+        # at the weights
+        gw = [g if g is not None else torch.zeros_like(w)
+              for g, w in zip(grads, weights, strict=False)]
         self._cache["weight_grad"] = [g.detach() for g in gw]
         if "act_grad" in need:
             ga = grads[len(weights):]
             self._cache["act_grad"] = [
                 (a.detach(), (g if g is not None else torch.zeros_like(a)).detach())
-                for a, g in zip(acts, ga)
+                for a, g in zip(acts, ga, strict=True)
             ]
         if "hess_grad" in need:
             # GraSP: z = g_const · g(w); dz/dw = H g
             z = sum((g.detach() * g).sum() for g in gw if g.requires_grad)
-            hg = autograd.grad(z, weights, allow_unused=True) if torch.is_tensor(z) else [None] * len(weights)
+            hg = (
+                autograd.grad(z, weights, allow_unused=True)
+                if torch.is_tensor(z)
+                else [None] * len(weights)
+            )
             self._cache["hess_grad"] = [
                 (h if h is not None else torch.zeros_like(w)).detach()
-                for h, w in zip(hg, weights)
+                for h, w in zip(hg, weights, strict=True)
             ]
 
     # -- further batches (zico) -----------------------------------------------------
@@ -138,11 +147,11 @@ class Pass:
             grads = autograd.grad(loss, weights, allow_unused=True)
             out.append([
                 (g if g is not None else torch.zeros_like(w)).detach()
-                for g, w in zip(grads, weights)
+                for g, w in zip(grads, weights, strict=True)
             ])
         return out
 
-    # -- synflow: its own linearised float64 copy without BN, all-ones input ------------
+    # -- synflow: its own linearised float64 copy without BN, all-ones input --------
     def _synflow(self) -> list[torch.Tensor]:
         net = strip_bn(copy.deepcopy(self.net)).double().train()
         with torch.no_grad():
@@ -156,7 +165,7 @@ class Pass:
         grads = autograd.grad(net(ones).sum(), weights, allow_unused=True)
         return [
             (w * g).abs().detach() if g is not None else torch.zeros_like(w)
-            for w, g in zip(weights, grads)
+            for w, g in zip(weights, grads, strict=True)
         ]
 
 

@@ -37,7 +37,8 @@ class ProxySpec:
 
 
 def proxy(name: str, **spec) -> Callable[[Callable], Callable]:
-    """Register a function as a proxy: attaches ``fn.spec`` and returns ``fn`` itself."""
+    """Register a function as a proxy: attaches ``fn.spec`` and returns ``fn``
+    itself."""
 
     def wrap(fn: Callable) -> Callable:
         needs = frozenset(spec.pop("needs", ()))

@@ -14,4 +14,7 @@ from zclib.proxies.registry import proxy
 @proxy("snip", needs={"weight_grad"}, reference="foresight compute_snip_per_weight")
 def snip(p):
     """Per-layer |w ⊙ g| (element-wise; the reducer sums)."""
-    return [(m.weight.detach() * g).abs() for m, g in zip(p.layers, p["weight_grad"])]
+    return [
+        (m.weight.detach() * g).abs()
+        for m, g in zip(p.layers, p["weight_grad"], strict=True)
+    ]

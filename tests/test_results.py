@@ -13,6 +13,7 @@ from zclib import results, scoring, space
 def fake_shipped(tmp_path, monkeypatch):
     archs = space.benchmark_order()
     main = pd.DataFrame({"arch_str": archs, "index": np.arange(len(archs)),
+                         "seed": 0, "batch_size": 64,
                          "snip": np.arange(len(archs), dtype=float)})
     main.loc[5, "snip"] = np.nan  # a real NaN score, not a gap
     main.to_parquet(tmp_path / "nb201_cifar10.parquet")
@@ -56,3 +57,9 @@ def test_record_and_load_records(tmp_path):
     assert df.loc[0, "value"] == 0.5 and df.loc[0, "notebook"] == "nb"
     with pytest.raises(ValueError, match="lacks"):
         results.record("nb", [{"experiment": "e"}], {}, results_dir=tmp_path / "nb")
+
+
+def test_shipped_scores_are_not_used_for_another_batch_size(fake_shipped):
+    df = results.load_scores("cifar10", ["snip"], n_archs=2, batch_size=32)
+    assert fake_shipped[-1] == (results.sample_archs(2, 0), ["snip"])
+    assert df.attrs["origin"] == "computed" and (df["snip"] == 7.0).all()

@@ -1,0 +1,169 @@
+"""Smoke runs of notebooks 02, 03 and 99, and checks of the numbers they record.
+
+    .venv/bin/python -m pytest -q tests/test_nb_02_03_99.py
+
+02 and 03 run at the tiny size (:data:`zclib.notebooks.SMOKE`: 40 cells, 20
+bootstrap resamples) into a temporary results root, then 99 summarises that root.
+02 also scores the reference fisher on 2 cells per dataset (CPU, cached under
+``results/cache/scores/`` after the first run). About 1-3 minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import nbformat
+import pandas as pd
+import pytest
+
+from zclib import notebooks
+
+NAMES = ("02_zico_vs_params", "03_naswot_correlation", "99_summary")
+REQUIRED_PARAMS = {"SEED", "DATASETS", "N_ARCHS", "BATCH_SIZE", "DEVICE", "RESULTS_DIR",
+                   "N_BOOT"}
+STAND_IN = "ImageNet16-120"
+
+
+# ------------------------------------------------------------- stored notebooks
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_without_outputs_and_with_parameters(name):
+    path = notebooks.NOTEBOOK_DIR / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "zclib"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    params = nb.cells[1]
+    assert "parameters" in params.metadata.get("tags", [])
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{name}: stored with outputs"
+            assert cell.execution_count is None
+    declared = notebooks.declared_parameters(path)
+    assert REQUIRED_PARAMS <= declared, REQUIRED_PARAMS - declared
+    # literal upper-case assignments, each with a comment
+    for line in params.source.splitlines():
+        if line.strip():
+            target = line.split("=", 1)[0].strip()
+            assert target.isupper() and "  # " in line, line
+    assert "results.record(" in nb.cells[-1].source
+
+
+# ------------------------------------------------------------------ smoke runs
+
+
+@pytest.fixture(scope="module")
+def smoke_root(tmp_path_factory, shared_dir):
+    root = tmp_path_factory.mktemp("nb_smoke")
+    notebooks.run("02_zico_vs_params", smoke=True, results_dir=root,
+                  params={"FISHER_N": 2})
+    notebooks.run("03_naswot_correlation", smoke=True, results_dir=root)
+    notebooks.run("99_summary", smoke=True, results_dir=root)
+    return root
+
+
+def numbers(root, name) -> tuple[dict, pd.DataFrame]:
+    payload = json.loads((root / name / "numbers.json").read_text())
+    assert payload["notebook"] == name
+    return payload["provenance"], pd.DataFrame(payload["numbers"])
+
+
+def check_stand_in(df: pd.DataFrame) -> None:
+    real = df[df["dataset"].isin(["cifar10", "cifar100"])]
+    assert df.loc[df["dataset"] == STAND_IN, "stand_in"].eq(True).all()
+    assert real["stand_in"].eq(False).all()
+    assert df.loc[df["dataset"] == STAND_IN, "note"].str.contains("stand-in").all()
+
+
+def test_02_numbers(smoke_root):
+    prov, df = numbers(smoke_root, "02_zico_vs_params")
+    assert prov["N_ARCHS"] == 40 and prov["N_BOOT"] == 20 and prov["FISHER_N"] == 2
+    assert {"zclib_version", "git_commit", "git_dirty"} <= set(prov)
+    corr = df[df["experiment"] == "li2023_zico/table3_nats_tss"]
+    # 11 proxies (10 + fisher) x 2 statistics x 2 accuracies x 3 datasets
+    assert len(corr) == 11 * 2 * 2 * 3
+    assert corr["value"].dropna().between(-1, 1).all()
+    assert corr.loc[corr["proxy"] == "zico", "value"].notna().all()
+    # published values sit on the test_acc rows of the paper's proxies, nowhere else
+    has_pub = corr["published"].notna()
+    assert set(corr.loc[has_pub, "accuracy"]) == {"test_acc"}
+    assert set(corr.loc[has_pub, "proxy"]) == {
+        "zico", "params", "flops", "naswot", "synflow", "snip", "grad_norm", "grasp",
+        "fisher"}
+    assert corr.loc[has_pub, "tolerance"].notna().all()
+    z = corr[(corr["metric"] == "kendall_tau(zico, test_acc)")].set_index("dataset")
+    assert z.loc["cifar10", "published"] == pytest.approx(0.61)
+    assert corr.loc[corr["proxy"] == "fisher", "n"].eq(2).all()
+    check_stand_in(corr)
+    pb = df[df["experiment"] == "li2023_zico/zico_vs_params_paired_bootstrap"]
+    assert len(pb) == 3 * 2 * 2
+    assert (pb["lo"] <= pb["hi"]).all()  # (a percentile CI need not hold the estimate)
+    assert pb["p_value"].between(0, 1).all()
+    assert pb.loc[pb["accuracy"] == "test_acc", "published"].notna().all()
+    check_stand_in(pb)
+    for f in ("table3_published_vs_ours", "zico_minus_params_bootstrap"):
+        for ext in ("png", "pdf"):
+            assert (smoke_root / "02_zico_vs_params" / f"{f}.{ext}").stat().st_size > 0
+
+
+def test_03_numbers(smoke_root):
+    prov, df = numbers(smoke_root, "03_naswot_correlation")
+    assert prov["N_ARCHS"] == 40
+    corr = df[df["experiment"] == "naswot_correlation"]
+    assert len(corr) == 3 * 4 * 3  # datasets x accuracies x statistics
+    assert corr["value"].between(-1, 1).all()
+    # the smoke sample still ranks cells: NASWOT correlates positively everywhere
+    assert (corr.loc[corr["accuracy"] == "test_acc", "value"] > 0).all()
+    pub = corr[corr["published"].notna()].set_index(["metric", "dataset"])
+    assert len(pub) == 6
+    assert pub.loc[("pearson(naswot, valid_acc_12ep)", "cifar10"), "published"] == \
+        pytest.approx(0.7357)
+    assert pub.loc[("kendall(naswot, test_acc)", "cifar100"), "published"] == \
+        pytest.approx(0.611)
+    check_stand_in(corr)
+    kern = df[df["experiment"] == "naswot_kernel"]
+    assert len(kern) == 6
+    # the recomputed kernel gives the table's score (GPU/TF32 table, fp32 CPU recompute)
+    rel = (kern["value"] - kern["table_score"]).abs() / kern["table_score"].abs()
+    assert rel.max() < 1e-5
+    for f in ("naswot_vs_accuracy", "naswot_kernels"):
+        assert (smoke_root / "03_naswot_correlation" / f"{f}.png").stat().st_size > 0
+
+
+def test_99_summary(smoke_root):
+    out = smoke_root / "99_summary"
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["notebook"]) == {"02_zico_vs_params", "03_naswot_correlation"}
+    assert len(summary) == 9 * 3 * 2 + 3 * 2 + 6  # 02 table + 02 deltas + 03
+    assert summary["published"].notna().all() and summary["reproduced"].notna().all()
+    delta = summary["reproduced"] - summary["published"]
+    assert (delta - summary["delta"]).abs().max() < 1e-9
+    within = summary["within"].astype(str).str.lower() == "true"
+    assert (within == (summary["delta"].abs() <= summary["tolerance"])).all()
+    si = summary["dataset"] == STAND_IN
+    assert summary.loc[si, "stand_in"].astype(bool).all()
+    assert not summary.loc[~si, "stand_in"].astype(bool).any()
+    assert summary.loc[si, "note"].str.contains("stand-in", case=False).all()
+    md = (out / "summary.md").read_text()
+    assert md.count("\n|") >= len(summary) + 1
+    _, rec = numbers(smoke_root, "99_summary")
+    counts = rec.set_index("metric")["value"]
+    assert counts["n_compared"] == len(summary)
+    assert counts["n_within_tolerance"] == int(within.sum())
+    missing = set(notebooks.notebook_names()) - {*NAMES}
+    assert counts["n_notebooks_missing"] == len(missing)
+    assert (out / "published_vs_reproduced.png").stat().st_size > 0
+
+
+def test_99_with_nothing_run(tmp_path, shared_dir):
+    """The summary must run (and say so) when no notebook has recorded anything."""
+    notebooks.run("99_summary", smoke=True, results_dir=tmp_path)
+    summary = pd.read_csv(tmp_path / "99_summary" / "summary.csv")
+    assert len(summary) == 0
+    _, rec = numbers(tmp_path, "99_summary")
+    counts = rec.set_index("metric")["value"]
+    assert counts["n_compared"] == 0
+    assert counts["n_notebooks_missing"] == len(notebooks.notebook_names()) - 1
+    assert not math.isnan(counts["n_within_tolerance"])

@@ -9,6 +9,7 @@ import json
 import math
 
 import pytest
+import torch
 
 from zclib import proxies, speed
 from zclib.__main__ import main
@@ -17,10 +18,20 @@ ALL = proxies.names()
 SIX = list(proxies.ABDELFATTAH)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a shared 2-core machine, 2-thread runs competing with
+    other processes slow down many times over (spinning thread pools)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 def test_tiny_run(tiny_imagenet16):
     # one run serves both checks (the run is the slow part of this file)
     res = speed.run_speed("ImageNet16-120", n=2, batch_size=8, device="cpu", seed=1,
-                          progress=False)
+                          warmup=0, progress=False)
     check_structure(res)
     check_fused_and_naive_scores_agree(res)
 
@@ -32,7 +43,7 @@ def check_structure(res):
                 "loadavg_before", "loadavg_after", "loadavg_1min_during", "loaded",
                 "archs", "data_source"):
         assert key in meta, key
-    assert meta["n"] == 2 and len(meta["archs"]) == 2 and meta["warmup_archs"] == 1
+    assert meta["n"] == 2 and len(meta["archs"]) == 2 and meta["warmup_archs"] == 0
     assert set(res["singles"]) == set(ALL)
     assert set(res["sets"]) == {"six", "all"}
     assert res["sets"]["six"]["proxies"] == SIX and res["sets"]["all"]["proxies"] == ALL
@@ -66,6 +77,17 @@ def test_rel_diff():
     assert speed.rel_diff(2.0, 1.0) == 0.5
     assert speed.rel_diff(math.nan, math.nan) == 0.0
     assert speed.rel_diff(math.nan, 1.0) == math.inf
+
+
+def test_a_disagreement_is_reported():
+    key_f, key_n = ("set", "s", "fused"), ("set", "s", "naive")
+    scores = {key_f: [{"snip": 1.0}, {"snip": 2.0}],
+              key_n: [{"snip": 1.0}, {"snip": 2.1}],
+              ("single", "snip", "fused"): [{"snip": 1.0}, {"snip": math.nan}]}
+    c = speed._consistency(scores, ["snip"], {"s": ["snip"]})
+    assert c["s_naive_vs_fused"]["snip"] == pytest.approx(0.1 / 2.1)
+    assert c["single_vs_s_fused"]["snip"] == math.inf  # NaN on one side only
+    assert not c["ok"]
 
 
 def test_cli_writes_strict_json(tiny_imagenet16, capsys):

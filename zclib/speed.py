@@ -183,8 +183,9 @@ def run_speed(
         loadavg_before=[round(v, 2) for v in load_before],
         loadavg_after=[round(v, 2) for v in load_after],
         loadavg_1min_during=[round(v, 2) for v in load_during],
-        loaded=bool(max(load_during) > torch.get_num_threads() + LOAD_MARGIN),
-        loaded_rule=f"max 1-min load during the run > torch threads + {LOAD_MARGIN}",
+        loaded=bool(max(load_before[0], *load_during)
+                    > torch.get_num_threads() + LOAD_MARGIN),
+        loaded_rule=f"max 1-min load (before, during) > torch threads + {LOAD_MARGIN}",
     )
     nan_counts = {f"{k[1]}/{k[2]}" if k[0] == "set" else k[1]:
                   {p: sum(math.isnan(r[p]) for r in rows) for p in rows[0]}

@@ -245,3 +245,26 @@ def _json_default(v):
     if isinstance(v, float) and not np.isfinite(v):
         return None
     return v if isinstance(v, str | int | float | bool | type(None)) else str(v)
+
+
+def export_partial(dataset: str, proxy: str, seed: int = 0,
+                   batch_size: int = 64) -> Path:
+    """Ship what the CPU caches hold of a proxy the full-space table lacks.
+
+    Writes ``results/scores/nb201_<dataset>_<proxy>.parquet`` (arch_str + the proxy,
+    every arch any finished cache scored with these settings) and its meta JSON;
+    :func:`shipped` joins it as a partial add-on column.
+    """
+    ds = canonical_dataset(dataset)
+    rows = _cached_rows(ds, seed, batch_size, [proxy], space.benchmark_order())
+    if not len(rows):
+        raise FileNotFoundError(f"no finished {proxy} caches for {ds} in {CACHE_DIR}")
+    out = SCORES_DIR / f"nb201_{ds}_{proxy}.parquet"
+    rows.reset_index().to_parquet(out, index=False)
+    meta = provenance(dataset=ds, proxy=proxy, seed=seed, batch_size=batch_size,
+                      n_archs=len(rows), device="cpu", variant="official",
+                      note="partial: archs in the order of results.sample_archs(None, "
+                           f"{seed}) as far as computed; NaN count "
+                           f"{int(rows[proxy].isna().sum())}")
+    out.with_name(out.name + ".meta.json").write_text(json.dumps(meta, indent=2))
+    return out

@@ -31,6 +31,7 @@ from zclib.paths import RESULTS_DIR, canonical_dataset, provenance
 
 SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"
+_COVERED: dict[str, dict[str, np.ndarray]] = {}  # see shipped()
 SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "device",
               "data_source", "zclib_version", "git_commit", "seconds")
 
@@ -70,7 +71,9 @@ def shipped(dataset: str) -> pd.DataFrame | None:
     df.attrs["coverage"] = {c: int(covered[c].sum()) if c in covered else len(df)
                             for c in df.columns
                             if c not in SCORE_META and c not in ("arch_str", "index")}
-    df.attrs["covered"] = covered  # partial add-on columns only: bool mask per row
+    # partial add-on columns only: bool mask per row (kept out of attrs: pandas
+    # compares attrs on merge/concat, and arrays there make that ambiguous)
+    _COVERED[ds] = covered
     return df
 
 
@@ -116,7 +119,7 @@ def load_scores(
         have = table.iloc[row.to_numpy()].reset_index(drop=True)
         have.attrs.update(table.attrs)
         # partial add-on columns: archs of this sample they do not cover yet
-        gaps = {p: ~m[row.to_numpy()] for p, m in table.attrs["covered"].items()
+        gaps = {p: ~m[row.to_numpy()] for p, m in _COVERED[ds].items()
                 if p in names}
     todo = [p for p in names if have is None or p not in have.columns]
     partial = [p for p, g in gaps.items() if g.any()]

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import multiprocessing as mp
 import os
 import sys
@@ -39,8 +38,6 @@ from zclib import proxies as zproxies
 from zclib import space
 from zclib.network import build
 from zclib.paths import canonical_dataset, provenance
-
-META_COLS = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "device")
 
 
 def arch_seed(seed: int, cell: Sequence[int]) -> int:
@@ -229,10 +226,7 @@ def score_archs(
     )
     meta = provenance(**cfg, device=device, workers=workers, n_archs=len(archs),
                       wall_seconds_this_run=round(wall, 3),
-                      nan_counts=(
-                          {p: int(df[p].isna().sum()) for p in probe.proxies}
-                          if len(df) else {}
-                      ),
+                      nan_counts=nan_count(df, probe.proxies),
                       torch_version=torch.__version__,
                       device_name=_device_name(device))
     for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm"):
@@ -379,7 +373,3 @@ def add_cli(sub) -> None:
 def nan_count(df: pd.DataFrame, names: Sequence[str]) -> dict[str, int]:
     """NaN count per proxy column."""
     return {n: int(df[n].isna().sum()) for n in names if n in df}
-
-
-def is_finite(x: float) -> bool:
-    return x is not None and math.isfinite(x)

@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         scoring.add_cli(sub)
     except ImportError:  # scoring not built yet
         pass
+    from zclib import train  # registers `train` (reduced-training proxies)
+
+    train.add_cli(sub)
 
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "notebooks":  # its own parser (papermill options)

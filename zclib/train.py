@@ -223,6 +223,25 @@ def make_net(arch: str, setting: Setting, seed: int) -> torch.nn.Module:
         return build(arch, setting.dataset, C=setting.C, N=setting.N)
 
 
+def make_optimizer(net: torch.nn.Module, setting: Setting):
+    """(SGD, per-epoch cosine schedule to 0 over ``setting.epochs``)."""
+    opt = torch.optim.SGD(net.parameters(), lr=setting.lr, momentum=setting.momentum,
+                          weight_decay=setting.weight_decay, nesterov=setting.nesterov)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=setting.epochs,
+                                                       eta_min=0.0)
+    return opt, sched
+
+
+def train_step(net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor,
+               y: torch.Tensor) -> float:
+    """One SGD step on a batch; returns the batch's loss before the step."""
+    loss = F.cross_entropy(net(x), y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
                eval_epochs: Iterable[int] = (), progress: bool = False,
                return_net: bool = False) -> dict:
@@ -252,21 +271,19 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
     idx = torch.from_numpy(subset(len(xtr), setting.fraction, seed)).to(device)
     net = make_net(arch, setting, seed).to(device)
     flops = count_flops(net, setting.resolution)
-    opt = torch.optim.SGD(net.parameters(), lr=setting.lr, momentum=setting.momentum,
-                          weight_decay=setting.weight_decay, nesterov=setting.nesterov)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=setting.epochs,
-                                                       eta_min=0.0)
+    opt, sched = make_optimizer(net, setting)
     gen = torch.Generator().manual_seed(_seed(seed, arch))
     want = {int(e) for e in eval_epochs} | {setting.epochs}
     curve: dict[int, float] = {}
     t_load = time.perf_counter() - t0  # data (cached per process) + network build
     t_fit, t_eval = 0.0, 0.0  # seconds in SGD steps; in the last test pass
+    c_fit, c_eval = 0.0, 0.0  # the same in CPU time of this process (all threads)
     n, bs = len(idx), setting.batch_size
     bar = tqdm(range(1, setting.epochs + 1), disable=not progress, leave=False,
                desc=f"{setting.name} {arch[:24]}", unit="ep", file=sys.stderr)
     net.train()
     for epoch in bar:
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         perm = idx[torch.randperm(n, generator=gen).to(device)]
         total, seen = 0.0, 0
         for i in range(0, n, bs):
@@ -274,21 +291,18 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
             xb, yb = xtr[b], ytr[b]
             if setting.augment:
                 xb = augment(xb, setting.pad, gen)
-            loss = F.cross_entropy(net(xb), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(b)
+            total += train_step(net, opt, xb, yb) * len(b)
             seen += len(b)
         sched.step()
         t_fit += time.perf_counter() - t1
+        c_fit += time.process_time() - c1
         train_loss = total / seen
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"{arch} {setting.name}: loss is {train_loss}")
         if epoch in want:
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             acc, test_loss = evaluate(net, xte, yte)
-            t_eval = time.perf_counter() - t2
+            t_eval, c_eval = time.perf_counter() - t2, time.process_time() - c2
             curve[epoch] = acc
             bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{acc:.1f}")
     row = {
@@ -300,6 +314,9 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
         # the per-process data loading excluded; load_seconds says what that was)
         "seconds": t_fit + t_eval, "train_seconds": t_fit, "eval_seconds": t_eval,
         "load_seconds": t_load,
+        # CPU time: on a shared machine the wall time grows with the load, the CPU
+        # time of a 1-thread run does not (much); cpu_seconds is the cost to quote
+        "cpu_seconds": c_fit + c_eval, "train_cpu_seconds": c_fit,
         "flops_fwd": flops, "train_flops": 3.0 * flops * n * setting.epochs,
         "params": count_params(net), "n_train": int(n), "device": device,
         "threads": torch.get_num_threads(), "train_version": TRAIN_VERSION,

@@ -85,3 +85,31 @@ def test_cost_cli_bad_arch_exits_2():
     r = subprocess.run([sys.executable, "-m", "zclib", "cost", "|x~0|"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "error" in r.stderr
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_avg_pool_fast_path_is_bit_identical(dtype):
+    """The channels-last CPU path of avg_pool_3x3 gives the NCHW module's numbers
+    exactly: output, gradient and GraSP-style second derivative."""
+    from torch import autograd
+
+    from zclib.network import AvgPool3x3
+
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.randn(4, 5, 9, 7, generator=g, dtype=dtype)
+    w = torch.randn(4, 5, 9, 7, generator=g, dtype=dtype)
+    ref = torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+
+    def chain(pool):
+        x = x0.clone().requires_grad_()
+        y = pool(x * 1.5)
+        (gx,) = autograd.grad((y * w).pow(2).sum(), x, create_graph=True)
+        (hx,) = autograd.grad((gx * w).sum(), x)
+        return y, gx, hx
+
+    for a, b in zip(chain(ref), chain(AvgPool3x3()), strict=True):
+        assert a.is_contiguous() and b.is_contiguous()
+        assert torch.equal(a, b)
+    # a non-contiguous input takes the standard path, same numbers
+    xt = x0.transpose(2, 3)
+    assert torch.equal(AvgPool3x3()(xt), ref(xt))

@@ -22,10 +22,12 @@ def fake_shipped(tmp_path, monkeypatch):
     add.to_parquet(tmp_path / "nb201_cifar10_fisher.parquet")
     monkeypatch.setattr(results, "SCORES_DIR", tmp_path)
     monkeypatch.setattr(results, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(results, "VARIANTS_DIR", tmp_path / "variants")
     calls = []
 
     def fake_score(archs, ds, names, **kw):
         calls.append((list(archs), list(names)))
+        fake_score.variant = kw.get("variant")
         return pd.DataFrame({"arch_str": archs, **{n: 7.0 for n in names}})
 
     monkeypatch.setattr(scoring, "score_archs", fake_score)
@@ -55,6 +57,13 @@ def test_record_and_load_records(tmp_path):
     results.record("nb", rows, {"SEED": 0}, results_dir=tmp_path / "nb")
     df = results.load_records(tmp_path)
     assert df.loc[0, "value"] == 0.5 and df.loc[0, "notebook"] == "nb"
+    # plain-float NaN/inf become null: numbers.json stays strict JSON
+    rows[0]["value"] = float("inf")
+    path = results.record("nb", rows, {}, results_dir=tmp_path / "nb")
+    import json
+
+    assert json.loads(path.read_text(), parse_constant=pytest.fail)["numbers"][0][
+        "value"] is None
     with pytest.raises(ValueError, match="lacks"):
         results.record("nb", [{"experiment": "e"}], {}, results_dir=tmp_path / "nb")
 
@@ -63,3 +72,23 @@ def test_shipped_scores_are_not_used_for_another_batch_size(fake_shipped):
     df = results.load_scores("cifar10", ["snip"], n_archs=2, batch_size=32)
     assert fake_shipped[-1] == (results.sample_archs(2, 0), ["snip"])
     assert df.attrs["origin"] == "computed" and (df["snip"] == 7.0).all()
+
+
+def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
+    """A foresight-network score never mixes with the official tables, and its
+    shipped partial table serves the archs it covers."""
+    perm = results.sample_archs(None, 0)
+    (tmp_path / "variants").mkdir()
+    pd.DataFrame({"arch_str": perm[:2], "fisher": [10.0, 20.0]}).to_parquet(
+        tmp_path / "variants"
+        / results._cache_name("cifar10", "shipped", 0, 64, ["fisher"], "foresight"))
+    df = results.load_scores("cifar10", ["fisher"], n_archs=4, variant="foresight")
+    archs, names = fake_shipped[-1]
+    assert archs == perm[2:4] and names == ["fisher"]
+    assert scoring.score_archs.variant == "foresight"
+    assert list(df["fisher"]) == [10.0, 20.0, 7.0, 7.0]
+    assert df.attrs["variant"] == "foresight"
+    # the official fisher ignores the variant table: shipped add-on + computed gaps
+    df = results.load_scores("cifar10", ["fisher"], n_archs=4)
+    assert df["fisher"].iloc[0] == 1.0 and df["fisher"].iloc[3] == 7.0
+    assert scoring.score_archs.variant == "official"

@@ -14,7 +14,7 @@ import torch
 from zclib import proxies, speed
 from zclib.__main__ import main
 
-ALL = proxies.names()
+ALL = proxies.resolve("all")  # what --proxies all scores (no variants)
 SIX = list(proxies.ABDELFATTAH)
 
 

@@ -76,6 +76,61 @@ class Zero(nn.Module):
         return x.mul(0.0)
 
 
+_CL = torch.channels_last
+# kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+_POOL3 = ([3, 3], [1, 1], [1, 1], False, False, None)
+
+
+class _AvgPoolCL(torch.autograd.Function):
+    """``avg_pool2d(x, 3, 1, 1, count_include_pad=False)`` computed in channels-last
+    layout and returned contiguous: bit-identical to the NCHW kernel (forward,
+    gradient and second derivative; tested), ~4x faster on CPU, where PyTorch's NCHW
+    average-pooling kernel is slower than a 3x3 convolution."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        y = torch.ops.aten.avg_pool2d(x.contiguous(memory_format=_CL), *_POOL3)
+        return y.contiguous()
+
+    @staticmethod
+    def backward(ctx, g):
+        return _AvgPoolCLT.apply(g, ctx.shape)
+
+
+class _AvgPoolCLT(torch.autograd.Function):
+    """The adjoint of :class:`_AvgPoolCL` (its gradient), itself differentiable so
+    that second derivatives (GraSP's Hessian-gradient product) take the fast path."""
+
+    @staticmethod
+    def forward(ctx, g, shape):
+        like = torch.empty(shape, dtype=g.dtype, device=g.device, memory_format=_CL)
+        gx = torch.ops.aten.avg_pool2d_backward(
+            g.contiguous(memory_format=_CL), like, *_POOL3
+        )
+        return gx.contiguous()
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _AvgPoolCL.apply(gg), None
+
+
+class AvgPool3x3(nn.AvgPool2d):
+    """The ``avg_pool_3x3`` op: ``AvgPool2d(3, 1, 1, count_include_pad=False)``.
+
+    On CPU, NCHW inputs go through the channels-last kernel (same numbers, faster);
+    elsewhere the standard module runs.
+    """
+
+    def __init__(self):
+        super().__init__(3, stride=1, padding=1, count_include_pad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "cpu" and x.dim() == 4 and x.is_contiguous():
+            return _AvgPoolCL.apply(x)
+        return super().forward(x)
+
+
 class ResidualBlock(nn.Module):
     """Official ``ResNetBasicblock`` with stride 2 (the reduction between stages)."""
 
@@ -101,7 +156,7 @@ def make_op(
     if op == "skip_connect":
         return nn.Identity()
     if op == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        return AvgPool3x3()
     if op == "nor_conv_1x1":
         return ReLUConvBN(c, c, 1, 1, 0, bn, affine, track)
     if op == "nor_conv_3x3":

@@ -31,6 +31,8 @@ from zclib.paths import RESULTS_DIR, canonical_dataset, provenance
 
 SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"
+VARIANTS_DIR = SCORES_DIR / "variants"  # partial tables of non-official networks
+_VARIANTS = ("foresight",)  # zclib.network.VARIANTS other than "official"
 _COVERED: dict[str, dict[str, np.ndarray]] = {}  # see shipped()
 SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "device",
               "data_source", "zclib_version", "git_commit", "seconds")
@@ -86,6 +88,7 @@ def load_scores(
     device: str = "cpu",
     use_shipped: bool = True,
     progress: bool = True,
+    variant: str = "official",
 ) -> pd.DataFrame:
     """Proxy scores for ``n_archs`` architectures (None = all) of one dataset.
 
@@ -98,6 +101,10 @@ def load_scores(
         batch_size, device: scorer settings when computing.
         use_shipped: False forces computation.
         progress: progress bar when computing.
+        variant: network variant (:mod:`zclib.network`). The full-space tables are
+            of the official network; another variant is read from the partial
+            tables under ``results/scores/variants/`` and the caches, and computed
+            where those lack cells.
 
     Returns:
         One row per architecture with ``arch_str``, ``index``, proxy columns;
@@ -108,7 +115,7 @@ def load_scores(
     ds = canonical_dataset(dataset)
     names = zp.resolve(proxies)
     archs = sample_archs(n_archs, seed)
-    table = shipped(ds) if use_shipped else None
+    table = shipped(ds) if use_shipped and variant == "official" else None
     if table is not None and not (int(table["seed"].iloc[0]) == seed
                                   and int(table["batch_size"].iloc[0]) == batch_size):
         table = None  # shipped scores were made with another seed or batch size
@@ -133,7 +140,8 @@ def load_scores(
         need = archs
     else:
         need = list(have.loc[np.any([gaps[p] for p in partial], axis=0), "arch_str"])
-    cached = _cached_rows(ds, seed, batch_size, compute, need)
+    cached = _cached_rows(ds, seed, batch_size, compute, need, variant,
+                          shipped_variants=use_shipped)
     need = [a for a in need if a not in cached.index] if len(cached) else need
     if not need:
         new = cached.reset_index()
@@ -143,9 +151,10 @@ def load_scores(
         digest = hashlib.sha1("\n".join(need).encode()).hexdigest()[:10]
         tag = f"{len(need)}archs_{digest}"
     if need:
-        name = f"{ds}_{tag}_s{seed}_b{batch_size}_{'-'.join(compute)}.parquet"
+        name = _cache_name(ds, tag, seed, batch_size, compute, variant)
         new = score_archs(need, ds, compute, seed=seed, batch_size=batch_size,
-                          device=device, out=CACHE_DIR / name, progress=progress)
+                          device=device, variant=variant, out=CACHE_DIR / name,
+                          progress=progress)
         new = new[["arch_str", *compute]]
         if len(cached):
             new = pd.concat([cached.reset_index(), new], ignore_index=True)
@@ -156,6 +165,7 @@ def load_scores(
         new = new[list(compute)].reset_index()
         new.insert(1, "index", [benchmark_index(a) for a in new["arch_str"]])
         new.attrs["origin"] = "computed"
+        new.attrs["variant"] = variant
         return new
     merged = have.set_index("arch_str")
     upd = new.set_index("arch_str")[compute]
@@ -168,16 +178,31 @@ def load_scores(
     return merged
 
 
+def _cache_name(ds: str, tag: str, seed: int, batch_size: int, names: Sequence[str],
+                variant: str = "official") -> str:
+    """File name of a cache table; the official network's names carry no variant."""
+    v = "" if variant == "official" else f"_{variant}"
+    return f"{ds}_{tag}_s{seed}_b{batch_size}_{'-'.join(names)}{v}.parquet"
+
+
 def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
-                 archs: Sequence[str]) -> pd.DataFrame:
+                 archs: Sequence[str], variant: str = "official",
+                 shipped_variants: bool = True) -> pd.DataFrame:
     """Rows of finished cache tables of the same settings that cover ``archs``.
 
     Samples are nested prefixes of one permutation, so a 1,000-arch run also serves
     the 40-arch smoke run (and a 40-arch run the first 40 of a 1,000-arch one).
+    Tables of a non-official variant shipped under ``results/scores/variants/``
+    count as caches.
     """
-    pattern = f"{ds}_*_s{seed}_b{batch_size}_{'-'.join(names)}.parquet"
-    frames = [pd.read_parquet(f, columns=["arch_str", *names])
-              for f in sorted(CACHE_DIR.glob(pattern))]
+    pattern = _cache_name(ds, "*", seed, batch_size, names, variant)
+    files = sorted(CACHE_DIR.glob(pattern))
+    if variant != "official" and shipped_variants:
+        files += sorted(VARIANTS_DIR.glob(pattern))
+    if variant == "official":  # "*" would also match the variants' names
+        files = [f for f in files
+                 if not any(f.name.endswith(f"_{v}.parquet") for v in _VARIANTS)]
+    frames = [pd.read_parquet(f, columns=["arch_str", *names]) for f in files]
     if not frames:
         return pd.DataFrame(columns=[*names]).rename_axis("arch_str")
     df = pd.concat(frames).drop_duplicates("arch_str").set_index("arch_str")
@@ -238,7 +263,9 @@ def load_records(results_dir: str | Path | None = None) -> pd.DataFrame:
 
 
 def _clean(row: dict) -> dict:
-    return {k: _json_default(v) if isinstance(v, np.generic) else v
+    """JSON-safe values: numpy scalars as Python ones, NaN/inf (numpy or plain) as
+    null, so ``numbers.json`` stays strict JSON."""
+    return {k: _json_default(v) if isinstance(v, np.generic | float) else v
             for k, v in row.items()}
 
 
@@ -251,21 +278,29 @@ def _json_default(v):
 
 
 def export_partial(dataset: str, proxy: str, seed: int = 0,
-                   batch_size: int = 64) -> Path:
+                   batch_size: int = 64, variant: str = "official") -> Path:
     """Ship what the CPU caches hold of a proxy the full-space table lacks.
 
     Writes ``results/scores/nb201_<dataset>_<proxy>.parquet`` (arch_str + the proxy,
     every arch any finished cache scored with these settings) and its meta JSON;
-    :func:`shipped` joins it as a partial add-on column.
+    :func:`shipped` joins it as a partial add-on column. A non-official ``variant``
+    goes to ``results/scores/variants/`` under its cache name instead, where
+    :func:`load_scores` with that variant finds it.
     """
     ds = canonical_dataset(dataset)
-    rows = _cached_rows(ds, seed, batch_size, [proxy], space.benchmark_order())
+    rows = _cached_rows(ds, seed, batch_size, [proxy], space.benchmark_order(),
+                        variant, shipped_variants=False)
     if not len(rows):
         raise FileNotFoundError(f"no finished {proxy} caches for {ds} in {CACHE_DIR}")
-    out = SCORES_DIR / f"nb201_{ds}_{proxy}.parquet"
+    if variant == "official":
+        out = SCORES_DIR / f"nb201_{ds}_{proxy}.parquet"
+    else:
+        VARIANTS_DIR.mkdir(parents=True, exist_ok=True)
+        out = VARIANTS_DIR / _cache_name(ds, "shipped", seed, batch_size, [proxy],
+                                         variant)
     rows.reset_index().to_parquet(out, index=False)
     meta = provenance(dataset=ds, proxy=proxy, seed=seed, batch_size=batch_size,
-                      n_archs=len(rows), device="cpu", variant="official",
+                      n_archs=len(rows), device="cpu", variant=variant,
                       note="partial: archs in the order of results.sample_archs(None, "
                            f"{seed}) as far as computed; NaN count "
                            f"{int(rows[proxy].isna().sum())}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -29,26 +28,10 @@ STAND_IN = "ImageNet16-120"
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_stored_without_outputs_and_with_parameters(name):
-    path = notebooks.NOTEBOOK_DIR / f"{name}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    assert nb.metadata["kernelspec"]["name"] == "zclib"
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
-    params = nb.cells[1]
-    assert "parameters" in params.metadata.get("tags", [])
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [], f"{name}: stored with outputs"
-            assert cell.execution_count is None
-    declared = notebooks.declared_parameters(path)
+def test_declares_its_parameters(name):
+    """Common stored form: test_notebooks_stored.py; here the parameters these need."""
+    declared = notebooks.declared_parameters(notebooks.NOTEBOOK_DIR / f"{name}.ipynb")
     assert REQUIRED_PARAMS <= declared, REQUIRED_PARAMS - declared
-    # literal upper-case assignments, each with a comment
-    for line in params.source.splitlines():
-        if line.strip():
-            target = line.split("=", 1)[0].strip()
-            assert target.isupper() and "  # " in line, line
-    assert "results.record(" in nb.cells[-1].source
 
 
 # ------------------------------------------------------------------ smoke runs

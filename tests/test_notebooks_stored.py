@@ -1,0 +1,66 @@
+"""Every notebook in notebooks/ is stored as the study's conventions require.
+
+    .venv/bin/python -m pytest -q tests/test_notebooks_stored.py
+
+No outputs or execution counts in git, the project kernel, a title cell, then a
+cell tagged ``parameters`` of literal upper-case assignments each with a comment,
+the parameters papermill and ``make smoke`` rely on, and a last cell that records
+the notebook's numbers. Runs in a second; the smoke runs are in tests/test_nb_*.py.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pytest
+
+from zclib import notebooks
+
+NAMES = notebooks.notebook_names()
+ALWAYS = {"SEED", "RESULTS_DIR"}  # every notebook declares these
+# a notebook declaring a size knob must call it by its SMOKE name
+SIZE_KNOBS = set(notebooks.SMOKE)
+
+
+def test_every_notebook_is_checked():
+    assert len(NAMES) >= 8 and NAMES[0].startswith("00_")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_without_outputs(name):
+    nb = nbformat.read(notebooks.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code
+    for cell in code:
+        assert cell.outputs == [], f"{name}: a code cell has stored outputs"
+        assert cell.execution_count is None, f"{name}: a cell has an execution count"
+    assert nb.metadata.kernelspec.name == "zclib"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_title_then_literal_commented_parameters(name):
+    path = notebooks.NOTEBOOK_DIR / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    params = nb.cells[1]
+    assert "parameters" in params.metadata.get("tags", [])
+    declared = notebooks.declared_parameters(path)
+    assert ALWAYS <= declared, ALWAYS - declared
+    assert declared & SIZE_KNOBS or name == "99_summary", f"{name}: no size knob"
+    for node in ast.parse(params.source).body:
+        assert isinstance(node, ast.Assign), f"{name}: not an assignment: {node}"
+        (target,) = node.targets
+        assert target.id.isupper(), f"{name}: parameter {target.id} not upper-case"
+        ast.literal_eval(node.value)  # literal values only (papermill overrides them)
+    for line in params.source.splitlines():
+        if line.strip():
+            assert "  # " in line, f"{name}: uncommented parameter: {line}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_last_code_cell_records_numbers(name):
+    nb = nbformat.read(notebooks.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    assert "results.record(" in last.source

@@ -153,16 +153,18 @@ def load_tensors(split: str, resolution: int, device="cpu"
     if key not in _DATA:
         from zclib import data
 
-        images, labels = data.load_split("cifar10", split)
-        x = torch.from_numpy(np.array(images)).permute(0, 3, 1, 2)  # a writable copy
-        x = x.float().div_(255)  # N x 3 x 32 x 32
-        if resolution != x.shape[-1]:
-            x = F.avg_pool2d(x, x.shape[-1] // resolution)
-        mean, std = data.normalization("cifar10", "nb201")
-        x = (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(
-            1, 3, 1, 1)
-        _DATA[key] = (x.contiguous().to(device),
-                      torch.from_numpy(np.array(labels)).to(device))
+        images, labels = data.load_split("cifar10", split)  # uint8 N x 32 x 32 x 3
+        mean, std = (torch.tensor(v).view(1, 3, 1, 1)
+                     for v in data.normalization("cifar10", "nb201"))
+        side = images.shape[1]
+        x = torch.empty(len(images), 3, resolution, resolution)
+        for i in range(0, len(images), 4096):  # in chunks: no 600 MB float copy
+            c = torch.from_numpy(np.array(images[i:i + 4096])).permute(0, 3, 1, 2)
+            c = c.float().div_(255)
+            if resolution != side:
+                c = F.avg_pool2d(c, side // resolution)
+            x[i:i + 4096] = (c - mean) / std
+        _DATA[key] = (x.to(device), torch.from_numpy(np.array(labels)).to(device))
     return _DATA[key]
 
 
@@ -445,6 +447,76 @@ def merge(out: str | Path = TABLE) -> Path:
         except OSError:
             pass
     return out
+
+
+# -- cost comparison -------------------------------------------------------------------
+
+def budgets(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (run, evaluated epoch): the accuracy and cost of stopping there.
+
+    Stopping an E-epoch run after e epochs (the learning rate not yet annealed, as the
+    EcoNAS reference read epoch 20 of its 40-epoch runs) costs e/E of its training
+    time and FLOPs plus one test pass. ``proxy`` names it ``<setting>@<e>``.
+    """
+    rows = []
+    for r in runs.to_dict("records"):
+        for e, acc in json.loads(r["curve"]).items():
+            f = int(e) / r["epochs"]
+            cpu = r.get("train_cpu_seconds", np.nan)
+            rows.append({
+                "arch_str": r["arch_str"], "index": r["index"], "setting": r["setting"],
+                "epochs": r["epochs"], "budget": int(e), "proxy": f"{r['setting']}@{e}",
+                "acc": acc, "train_flops": r["train_flops"] * f,
+                "seconds": r["train_seconds"] * f + r["eval_seconds"],
+                "cpu_seconds": cpu * f + (r.get("cpu_seconds", np.nan) - cpu),
+            })
+    return pd.DataFrame(rows)
+
+
+def time_zero_cost(archs: Sequence[str], proxies: dict[str, Sequence[str]],
+                   dataset: str = "cifar10", batch_size: int = 64, seed: int = 0,
+                   threads: int = 1, warmup: int = 1) -> pd.DataFrame:
+    """Seconds (wall and CPU) to score each arch with each proxy set, one by one.
+
+    Same conventions as the reduced-training runs: ``threads`` torch threads, CPU
+    time of this process, network build included (as in :class:`zclib.scoring.Scorer`).
+
+    Args:
+        archs: architectures to time (the first ``warmup`` are run once untimed).
+        proxies: name -> proxy names scored together in one fused pass, e.g.
+            ``{"synflow": ["synflow"], "vote": ["synflow", "jacob_cov", "snip"]}``.
+        dataset, batch_size, seed: scorer settings.
+        threads: ``torch.set_num_threads`` while timing (restored after).
+        warmup: untimed architectures first (allocator, data load).
+
+    Returns:
+        Rows arch_str, proxy, seconds, cpu_seconds, flops_fwd (one image, 32x32,
+        C=16), batch_size.
+    """
+    from zclib.network import cost
+    from zclib.scoring import Scorer
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        scorers = {name: Scorer(dataset, list(ps), seed=seed, batch_size=batch_size)
+                   for name, ps in proxies.items()}
+        for a in list(archs)[:warmup]:
+            for sc in scorers.values():
+                sc.score(a)
+        rows = []
+        for a in archs:
+            for name, sc in scorers.items():
+                t, c = time.perf_counter(), time.process_time()
+                sc.score(a)
+                rows.append({"arch_str": a, "proxy": name,
+                             "seconds": time.perf_counter() - t,
+                             "cpu_seconds": time.process_time() - c,
+                             "flops_fwd": cost(a, dataset)["flops_M"] * 1e6,
+                             "batch_size": batch_size})
+    finally:
+        torch.set_num_threads(old)
+    return pd.DataFrame(rows)
 
 
 # -- CLI -------------------------------------------------------------------------------

@@ -505,15 +505,7 @@ def _load_official(folder: Path, ds: str, cache_dir: Path):
         table.attrs = {"dataset": name, "converted_from": str(folder),
                        "fingerprint": fp, "cache_version": _CACHE_VERSION,
                        "nats_bench": importlib.metadata.version("nats_bench")}
-        _write_parquet_atomic(table, _cache_path(cache_dir, fp, name))
+        paths.write_parquet_atomic(table, _cache_path(cache_dir, fp, name))
     return tables[ds], extra
 
 
-def _write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    # Write beside the target, then rename: readers never see a half-written file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

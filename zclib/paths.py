@@ -3,6 +3,9 @@
     from zclib.paths import data_roots, find_data, canonical_dataset
     find_data("nats-bench/nats_tss_test_acc_200ep.csv")
 
+Files are written atomically (:func:`atomic_path`): a reader, or a run killed
+mid-write, never leaves a half-written table.
+
 Data discovery, one rule for everything (first hit wins):
   1. ``$ZCLIB_DATA`` (a folder; ``os.pathsep``-separated list allowed),
   2. the project's ``data/`` folder (git-ignored; set-up may copy files there),
@@ -11,9 +14,11 @@ Data discovery, one rule for everything (first hit wins):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import zclib
@@ -110,3 +115,35 @@ def provenance(**params) -> dict:
     commit, dirty = git_commit()
     return {"zclib_version": zclib.__version__, "git_commit": commit,
             "git_dirty": dirty, **params}
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; on success it replaces ``path``
+    in one rename, on error it is removed (the old file, if any, stays).
+
+        with atomic_path("t.parquet") as tmp:
+            df.to_parquet(tmp, index=False)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
+    """Write a text file atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def write_parquet_atomic(df, path: str | os.PathLike) -> Path:
+    """Write a DataFrame as Parquet (no index) atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+    return Path(path)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +26,12 @@ import numpy as np
 import pandas as pd
 
 from zclib import space
-from zclib.paths import RESULTS_DIR, canonical_dataset, provenance
+from zclib.paths import (
+    RESULTS_DIR,
+    canonical_dataset,
+    provenance,
+    write_text_atomic,
+)
 
 SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"
@@ -244,10 +248,7 @@ def record(name: str, rows: Sequence[dict], params: dict,
             raise ValueError(f"record row {r} lacks {sorted(missing)}")
     payload = {"notebook": name, "provenance": provenance(**params), "numbers": rows}
     path = notebook_dir(name, results_dir) / "numbers.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=_json_default))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(json.dumps(payload, indent=2, default=_json_default), path)
 
 
 def load_records(results_dir: str | Path | None = None) -> pd.DataFrame:

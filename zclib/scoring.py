@@ -37,7 +37,13 @@ import torch
 from zclib import proxies as zproxies
 from zclib import space
 from zclib.network import build
-from zclib.paths import canonical_dataset, provenance
+from zclib.paths import (
+    atomic_path,
+    canonical_dataset,
+    provenance,
+    write_parquet_atomic,
+    write_text_atomic,
+)
 
 
 def arch_seed(seed: int, cell: Sequence[int]) -> int:
@@ -201,7 +207,7 @@ def score_archs(
         df = pd.DataFrame(rows)
         done[k] = df
         if parts_dir is not None:
-            _atomic_parquet(df, parts_dir / f"part-{k:05d}.parquet")
+            write_parquet_atomic(df, parts_dir / f"part-{k:05d}.parquet")
         bar.update(len(rows))
 
     try:
@@ -237,7 +243,7 @@ def score_archs(
     df.attrs["meta"] = meta
     if out is not None:
         _write_table(df, out)
-        _atomic_text(json.dumps(meta, indent=2, default=str),
+        write_text_atomic(json.dumps(meta, indent=2, default=str),
                      out.with_name(out.name + ".meta.json"))
     nan_total = sum(meta["nan_counts"].values()) if len(df) else 0
     if progress and nan_total:
@@ -271,31 +277,17 @@ def _guard(parts_dir: Path, cfg: dict, archs: list[str], chunk_size: int) -> Non
             )
         return
     parts_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_text(json.dumps(ident, indent=2), f)
-
-
-def _atomic_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    write_text_atomic(json.dumps(ident, indent=2), f)
 
 
 def _write_table(df: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    if out.suffix == ".csv":
-        df.to_csv(tmp, index=False)
-    elif out.suffix == ".parquet":
-        df.to_parquet(tmp, index=False)
-    else:
+    if out.suffix not in (".csv", ".parquet"):
         raise ValueError(f"--out must end in .csv or .parquet, got {out.name!r}")
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        if out.suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
 
 
 def _bar(total: int, initial: int, enabled: bool, desc: str):

@@ -45,7 +45,7 @@ import torch
 
 from zclib import proxies as zproxies
 from zclib import space
-from zclib.paths import canonical_dataset, provenance
+from zclib.paths import canonical_dataset, provenance, write_text_atomic
 from zclib.scoring import Scorer, _device_name
 
 REL_TOL = 1e-6  # fused and naive scores must agree to this relative difference
@@ -338,12 +338,8 @@ def summary(res: dict) -> str:
 
 def write_json(res: dict, out: str | Path) -> Path:
     """Write atomically (temporary file + ``os.replace``); inf/NaN become null."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(_finite(res), indent=2, default=str) + "\n")
-    os.replace(tmp, out)
-    return out
+    return write_text_atomic(json.dumps(_finite(res), indent=2, default=str) + "\n",
+                             out)
 
 
 def _finite(obj):

@@ -61,7 +61,12 @@ import torch.nn.functional as F
 
 from zclib import space
 from zclib.network import build, count_flops, count_params
-from zclib.paths import RESULTS_DIR, canonical_dataset, provenance
+from zclib.paths import (
+    RESULTS_DIR,
+    canonical_dataset,
+    provenance,
+    write_parquet_atomic,
+)
 
 TRAIN_VERSION = 1  # bump when the training code changes results; part of every key
 TABLE = RESULTS_DIR / "train" / "econas_cifar10.parquet"  # the shipped sweep
@@ -355,11 +360,6 @@ def load_table(out: str | Path = TABLE, include_parts: bool = True) -> pd.DataFr
     return df.drop_duplicates("key", keep="first").reset_index(drop=True)
 
 
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def sweep(archs: Sequence[str], settings: Sequence[Setting],
@@ -418,7 +418,7 @@ def sweep(archs: Sequence[str], settings: Sequence[Setting],
             rows[row["key"]] = row
             if out is not None:
                 part = parts_dir(out) / f"{row['key']}.parquet"
-                _atomic_parquet(pd.DataFrame([row]), part)
+                write_parquet_atomic(pd.DataFrame([row]), part)
             bar.update(1)
     finally:
         bar.close()
@@ -437,7 +437,7 @@ def merge(out: str | Path = TABLE) -> Path:
     out = Path(out)
     df = load_table(out)
     df = df.sort_values(["setting", "seed", "arch_str"], kind="stable")
-    _atomic_parquet(df.reset_index(drop=True), out)
+    write_parquet_atomic(df.reset_index(drop=True), out)
     pd_ = parts_dir(out)
     if pd_.is_dir():
         for f in pd_.glob("*.parquet"):

@@ -10,13 +10,12 @@ bootstrap resamples) into a temporary results root, then 99 summarises that root
 
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
 import pytest
 
-from zclib import notebooks
+from zclib import notebooks, results
 
 NAMES = ("02_zico_vs_params", "03_naswot_correlation", "99_summary")
 REQUIRED_PARAMS = {"SEED", "DATASETS", "N_ARCHS", "BATCH_SIZE", "DEVICE", "RESULTS_DIR",
@@ -48,9 +47,7 @@ def smoke_root(tmp_path_factory, shared_dir):
 
 
 def numbers(root, name) -> tuple[dict, pd.DataFrame]:
-    payload = json.loads((root / name / "numbers.json").read_text())
-    assert payload["notebook"] == name
-    return payload["provenance"], pd.DataFrame(payload["numbers"])
+    return results.read_numbers(name, root)
 
 
 def check_stand_in(df: pd.DataFrame) -> None:

@@ -10,13 +10,11 @@ minute on 2 CPU cores; needs ../shared (benchmark tables, references).
 
 from __future__ import annotations
 
-import json
-
 import nbformat
 import pandas as pd
 import pytest
 
-from zclib import notebooks
+from zclib import notebooks, results
 
 NAMES = ("04_search_course_project", "05_search_baselines_time_budget",
          "06_search_zero_cost_speedup")
@@ -54,9 +52,7 @@ def smoke_root(tmp_path_factory, shared_dir):
 
 
 def numbers(root, name) -> tuple[dict, pd.DataFrame]:
-    payload = json.loads((root / name / "numbers.json").read_text())
-    assert payload["notebook"] == name
-    return payload["provenance"], pd.DataFrame(payload["numbers"])
+    return results.read_numbers(name, root)
 
 
 def figures(root, name, stems):

@@ -251,6 +251,21 @@ def record(name: str, rows: Sequence[dict], params: dict,
     return write_text_atomic(json.dumps(payload, indent=2, default=_json_default), path)
 
 
+def read_numbers(name: str, results_dir: str | Path | None = None
+                 ) -> tuple[dict, pd.DataFrame]:
+    """One notebook's ``<results root>/<name>/numbers.json``: (provenance, numbers).
+
+    Raises:
+        FileNotFoundError: the notebook has not recorded anything there.
+        ValueError: the file belongs to another notebook.
+    """
+    root = Path(results_dir) if results_dir else RESULTS_DIR
+    payload = json.loads((root / name / "numbers.json").read_text())
+    if payload.get("notebook") != name:
+        raise ValueError(f"{root / name}/numbers.json is {payload.get('notebook')!r}'s")
+    return payload["provenance"], pd.DataFrame(payload["numbers"])
+
+
 def load_records(results_dir: str | Path | None = None) -> pd.DataFrame:
     """All ``numbers.json`` under ``results/`` as one table (column ``notebook``)."""
     root = Path(results_dir) if results_dir else RESULTS_DIR

@@ -64,3 +64,14 @@ def test_last_code_cell_records_numbers(name):
     nb = nbformat.read(notebooks.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
     last = [c for c in nb.cells if c.cell_type == "code"][-1]
     assert "results.record(" in last.source
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_papermill_sees_every_parameter(name):
+    """papermill parses the parameters cell with a regex that gives up on a line
+    whose comment holds ' = ' (the parameter is then 'unknown' and only injected
+    with a warning); every declared parameter must be one papermill recognises."""
+    import papermill as pm
+
+    path = notebooks.NOTEBOOK_DIR / f"{name}.ipynb"
+    assert set(pm.inspect_notebook(str(path))) == notebooks.declared_parameters(path)

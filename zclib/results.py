@@ -213,6 +213,19 @@ def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
     return df.loc[df.index.intersection(list(archs))]
 
 
+# The note every number computed from the shipped ImageNet16-120 scores carries.
+STAND_IN_NOTE = ("ImageNet16-120 scores from a 120-image stand-in batch (not the "
+                 "official images); accuracies are the benchmark's. ")
+
+
+def distinct(df: pd.DataFrame, col: str) -> str:
+    """The distinct values of a metadata column, sorted and comma-joined ("?" if
+    the column is absent): e.g. the seeds or devices behind a score table."""
+    if col not in df:
+        return "?"
+    return ", ".join(map(str, sorted(df[col].dropna().unique())))
+
+
 def with_accuracy(scores: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Join benchmark columns (test_acc, valid_acc, 12-epoch, ...) by benchmark
     index."""

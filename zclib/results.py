@@ -30,6 +30,7 @@ from zclib.paths import (
     RESULTS_DIR,
     canonical_dataset,
     provenance,
+    write_parquet_atomic,
     write_text_atomic,
 )
 
@@ -327,11 +328,12 @@ def export_partial(dataset: str, proxy: str, seed: int = 0,
         VARIANTS_DIR.mkdir(parents=True, exist_ok=True)
         out = VARIANTS_DIR / _cache_name(ds, "shipped", seed, batch_size, [proxy],
                                          variant)
-    rows.reset_index().to_parquet(out, index=False)
+    write_parquet_atomic(rows.reset_index(), out)
     meta = provenance(dataset=ds, proxy=proxy, seed=seed, batch_size=batch_size,
                       n_archs=len(rows), device="cpu", variant=variant,
                       note="partial: archs in the order of results.sample_archs(None, "
                            f"{seed}) as far as computed; NaN count "
                            f"{int(rows[proxy].isna().sum())}")
-    out.with_name(out.name + ".meta.json").write_text(json.dumps(meta, indent=2))
+    write_text_atomic(json.dumps(meta, indent=2),
+                      out.with_name(out.name + ".meta.json"))
     return out

@@ -14,7 +14,7 @@ def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path):
     with pytest.raises(RuntimeError), paths.atomic_path(target) as tmp:
         tmp.write_text("half")
         raise RuntimeError("killed mid-write")
-    assert pd.read_parquet(target)["a"].tolist() == [1]
+    assert paths.read_parquet(target)["a"].tolist() == [1]
     assert sorted(p.name for p in target.parent.iterdir()) == ["t.parquet"]
     paths.write_text_atomic("x", tmp_path / "n.txt")
     assert (tmp_path / "n.txt").read_text() == "x"

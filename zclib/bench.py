@@ -494,7 +494,7 @@ def _load_official(folder: Path, ds: str, cache_dir: Path):
     target = _cache_path(cache_dir, fp, ds)
     extra = {"fingerprint": fp, "cache": str(target)}
     if target.is_file():
-        return pd.read_parquet(target), extra
+        return paths.read_parquet(target), extra
     api = _create_api(folder)
     if len(api) != N_ARCHS:
         raise ValueError(f"{folder}: {len(api)} architectures, expected {N_ARCHS}")

@@ -30,6 +30,7 @@ from zclib.paths import (
     RESULTS_DIR,
     canonical_dataset,
     provenance,
+    read_parquet,
     write_parquet_atomic,
     write_text_atomic,
 )
@@ -65,9 +66,9 @@ def shipped(dataset: str) -> pd.DataFrame | None:
     main = SCORES_DIR / f"nb201_{ds}.parquet"
     if not main.exists():
         return None
-    df = pd.read_parquet(main)
+    df = read_parquet(main)
     for extra in sorted(SCORES_DIR.glob(f"nb201_{ds}_*.parquet")):
-        add = pd.read_parquet(extra)
+        add = read_parquet(extra)
         cols = [c for c in add.columns if c not in df.columns and c not in SCORE_META]
         add = add[["arch_str", *cols]].assign(**{f"_covered_{c}": True for c in cols})
         df = df.merge(add, on="arch_str", how="left")
@@ -207,7 +208,7 @@ def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
     if variant == "official":  # "*" would also match the variants' names
         files = [f for f in files
                  if not any(f.name.endswith(f"_{v}.parquet") for v in _VARIANTS)]
-    frames = [pd.read_parquet(f, columns=["arch_str", *names]) for f in files]
+    frames = [read_parquet(f, columns=["arch_str", *names]) for f in files]
     if not frames:
         return pd.DataFrame(columns=[*names]).rename_axis("arch_str")
     df = pd.concat(frames).drop_duplicates("arch_str").set_index("arch_str")

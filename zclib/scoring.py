@@ -41,6 +41,7 @@ from zclib.paths import (
     atomic_path,
     canonical_dataset,
     provenance,
+    read_parquet,
     write_parquet_atomic,
     write_text_atomic,
 )
@@ -198,7 +199,7 @@ def score_archs(
         for k in range(len(chunks)):
             f = parts_dir / f"part-{k:05d}.parquet"
             if f.exists():
-                done[k] = pd.read_parquet(f)
+                done[k] = read_parquet(f)
     todo = [(k, c) for k, c in enumerate(chunks) if k not in done]
     t_start = time.time()
     bar = _bar(len(archs), sum(len(d) for d in done.values()), progress, cfg["dataset"])

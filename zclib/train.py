@@ -65,6 +65,7 @@ from zclib.paths import (
     RESULTS_DIR,
     canonical_dataset,
     provenance,
+    read_parquet,
     write_parquet_atomic,
 )
 
@@ -350,10 +351,10 @@ def parts_dir(out: str | Path) -> Path:
 def load_table(out: str | Path = TABLE, include_parts: bool = True) -> pd.DataFrame:
     """Every finished run of a sweep: the merged table plus unmerged parts."""
     out = Path(out)
-    frames = [pd.read_parquet(out)] if out.exists() else []
+    frames = [read_parquet(out)] if out.exists() else []
     pd_ = parts_dir(out)
     if include_parts and pd_.is_dir():
-        frames += [pd.read_parquet(f) for f in sorted(pd_.glob("*.parquet"))]
+        frames += [read_parquet(f) for f in sorted(pd_.glob("*.parquet"))]
     if not frames:
         return pd.DataFrame(columns=["key", "arch_str", "setting", "seed"])
     df = pd.concat(frames, ignore_index=True)

@@ -33,7 +33,6 @@ from zclib.search.analysis import (
     curve_by_models,
     curve_by_time,
     final,
-    finite,
     mean_diff_bootstrap,
     mean_std,
     models_to_target,
@@ -54,7 +53,7 @@ from zclib.search.core import (
 __all__ = [
     "ALGORITHMS", "Evaluator", "Trace", "algorithms", "analysis", "by_index",
     "cells", "core", "curve_by_models", "lookup",
-    "curve_by_time", "final", "finite", "index_of", "mean_diff_bootstrap", "mean_std",
+    "curve_by_time", "final", "index_of", "mean_diff_bootstrap", "mean_std",
     "models_to_target", "neighbours", "one_hot", "predictor_search",
     "proxy_fitness", "proxy_random_search", "random_draws", "random_search",
     "ratio_bootstrap",

@@ -128,12 +128,3 @@ def mean_std(x) -> tuple[float, float]:
     x = np.asarray(x, float)
     x = x[np.isfinite(x)]
     return float(x.mean()), float(x.std(ddof=1)) if x.size > 1 else math.nan
-
-
-def finite(v) -> float | None:
-    """``float(v)``, or None for NaN/inf/None (for JSON records: ``Infinity`` and
-    ``NaN`` are not JSON)."""
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None

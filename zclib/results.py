@@ -215,7 +215,9 @@ def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
     return df.loc[df.index.intersection(list(archs))]
 
 
-# The note every number computed from the shipped ImageNet16-120 scores carries.
+# Datasets whose shipped proxy scores were computed on stand-in images, and the note
+# every number computed from them carries.
+STAND_IN_DATASETS = ("ImageNet16-120",)
 STAND_IN_NOTE = ("ImageNet16-120 scores from a 120-image stand-in batch (not the "
                  "official images); accuracies are the benchmark's. ")
 

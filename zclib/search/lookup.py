@@ -24,7 +24,6 @@ import pandas as pd
 from zclib.paths import RESULTS_DIR, canonical_dataset
 from zclib.search.core import by_index, proxy_fitness
 
-STAND_IN_DATASETS = ("ImageNet16-120",)  # proxy scores from a 120-image stand-in
 SPEED_JSON = RESULTS_DIR / "bench" / "cpu_cifar10_b64.json"
 
 
@@ -61,19 +60,16 @@ def load(dataset: str, proxies: Sequence[str] = ("naswot", "synflow"), seed: int
     if not np.array_equal(table["index"].to_numpy(), np.arange(len(table))):
         raise ValueError(f"benchmark table of {ds} is not in index order")
     raw, oriented = {}, {}
+    stand_in, source = ds in results.STAND_IN_DATASETS, ""
     if proxies:
         scores = results.load_scores(ds, list(proxies), seed=seed,
                                      batch_size=batch_size)
         for p in proxies:
             raw[p] = by_index(scores, p)
             oriented[p] = proxy_fitness(raw[p], zp.get(p).direction)
-        meta = scores.attrs.get("meta", {})
-        stand_in = bool(meta.get("stand_in", ds in STAND_IN_DATASETS))
+        stand_in = stand_in or bool(scores.attrs.get("meta", {}).get("stand_in"))
         source = str(scores.attrs.get("source", scores.attrs.get("origin", "")))
-    else:
-        stand_in, source = False, ""
-    return Lookup(ds, table, raw, oriented, stand_in or ds in STAND_IN_DATASETS,
-                  source)
+    return Lookup(ds, table, raw, oriented, stand_in, source)
 
 
 def scoring_seconds(proxy: str) -> float:

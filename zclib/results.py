@@ -38,7 +38,6 @@ from zclib.paths import (
 SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"
 VARIANTS_DIR = SCORES_DIR / "variants"  # partial tables of non-official networks
-_VARIANTS = ("foresight",)  # zclib.network.VARIANTS other than "official"
 _COVERED: dict[str, dict[str, np.ndarray]] = {}  # see shipped()
 SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "device",
               "data_source", "zclib_version", "git_commit", "seconds")
@@ -206,8 +205,10 @@ def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
     if variant != "official" and shipped_variants:
         files += sorted(VARIANTS_DIR.glob(pattern))
     if variant == "official":  # "*" would also match the variants' names
+        from zclib.network import VARIANTS
+
         files = [f for f in files
-                 if not any(f.name.endswith(f"_{v}.parquet") for v in _VARIANTS)]
+                 if not any(f.name.endswith(f"_{v}.parquet") for v in VARIANTS)]
     frames = [read_parquet(f, columns=["arch_str", *names]) for f in files]
     if not frames:
         return pd.DataFrame(columns=[*names]).rename_axis("arch_str")
@@ -328,7 +329,6 @@ def export_partial(dataset: str, proxy: str, seed: int = 0,
     if variant == "official":
         out = SCORES_DIR / f"nb201_{ds}_{proxy}.parquet"
     else:
-        VARIANTS_DIR.mkdir(parents=True, exist_ok=True)
         out = VARIANTS_DIR / _cache_name(ds, "shipped", seed, batch_size, [proxy],
                                          variant)
     write_parquet_atomic(rows.reset_index(), out)

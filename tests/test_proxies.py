@@ -3,6 +3,7 @@ invariances."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -154,6 +155,34 @@ def test_naswot_literal_kernel(tiny):
     assert score(net, "naswot", b) == pytest.approx(
         float(np.linalg.slogdet(K.numpy())[1]), rel=1e-9
     )
+
+
+def test_naswot_counts_every_relu_when_relus_share_an_input():
+    """Three conv edges leave node 0 (three ReLUs on one tensor): the pass computes
+    their term once but must add it three times, like a plain hook on every ReLU."""
+    torch.manual_seed(5)
+    net = network.build("|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|"
+                        "+|nor_conv_3x3~0|skip_connect~1|nor_conv_1x1~2|",
+                        "ImageNet16-120")
+    x = torch.randn(12, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    y = torch.zeros(12, dtype=torch.long)
+    K = np.zeros((12, 12))
+    inputs = []
+
+    def plain(_m, inp, out):
+        c = (out.detach().flatten(1) > 0).double()
+        K[:] += (c @ c.T + (1 - c) @ (1 - c).T).numpy()
+        inputs.append(inp[0])
+
+    ref = copy.deepcopy(net).train()
+    hooks = [m.register_forward_hook(plain) for m in ref.modules()
+             if isinstance(m, torch.nn.ReLU)]
+    with torch.no_grad():
+        ref(x)
+    for h in hooks:
+        h.remove()
+    assert len({id(t) for t in inputs}) < len(inputs)  # some ReLUs do share inputs
+    assert score(net, "naswot", [(x, y)]) == float(np.linalg.slogdet(K)[1])
 
 
 def test_zico_literal_formula(tiny):

@@ -84,9 +84,10 @@ class Pass:
             kernel = torch.zeros(
                 x.shape[0], x.shape[0], dtype=torch.float64, device=x.device
             )
+            hook = _naswot_hook(kernel)
             for m in self.net.modules():
                 if isinstance(m, nn.ReLU):
-                    hooks.append(m.register_forward_hook(_naswot_hook(kernel)))
+                    hooks.append(m.register_forward_hook(hook))
         try:
             logits = self.net(x)
         finally:
@@ -204,14 +205,25 @@ def _naswot_hook(kernel: torch.Tensor):
 
     Uses (1-c)(1-c)^T = d - s_i - s_j + c c^T (s = row sums) to need one matmul.
     The codes of ``out > 0`` equal those of the input, as the NASWOT code reads them.
+    ReLUs fed the same tensor (the ops leaving one cell node) have the same codes:
+    their term is computed once and added once per ReLU, as the reference counts it.
     """
+    seen: dict[int, tuple[torch.Tensor, int, torch.Tensor]] = {}
 
-    def hook(_m, _inp, out):
+    def hook(_m, inp, out):
+        x = inp[0]
+        hit = seen.get(id(x))
+        if hit is not None and hit[0] is x and hit[1] == x._version:
+            kernel.add_(hit[2])
+            return
         with torch.no_grad():
             c = (out.detach().flatten(1) > 0).to(torch.float32)
             g = (c @ c.T).double()
             s = c.sum(1, dtype=torch.float64)
-            kernel.add_(2 * g + c.shape[1] - s[:, None] - s[None, :])
+            term = 2 * g + c.shape[1] - s[:, None] - s[None, :]
+        kernel.add_(term)
+        # keep x referenced so that its id cannot be reused within this forward
+        seen[id(x)] = (x, x._version, term)
 
     return hook
 

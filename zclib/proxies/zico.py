@@ -28,7 +28,9 @@ def zico_from_grads(per_batch: list[list]) -> float:
     sums = []
     for layer in range(len(per_batch[0])):
         g = torch.stack([_flat(b[layer]) for b in per_batch])  # (B, n_weights)
-        std = g.std(dim=0, unbiased=False)  # np.std: population std
+        # np.std (population std), written out: Tensor.std over the short leading
+        # dim is ~8x slower on CPU; same values up to float64 rounding
+        std = (g - g.mean(dim=0)).square_().mean(dim=0).sqrt_()
         # skip zero-std weights without boolean indexing (no host sync per layer)
         ratio = g.abs().mean(dim=0) / torch.where(std != 0, std, 1.0)
         sums.append(torch.where(std != 0, ratio, 0.0).sum())

@@ -104,6 +104,7 @@ class _BNBackward(torch.autograd.Function):
         gx, gw, gb = torch.ops.aten.native_batch_norm_backward(
             gy, x, weight, None, None, mean, invstd, True, eps, [True, affine, affine])
         ctx.save_for_backward(gy, x, weight, mean, invstd)
+        ctx.set_materialize_grads(False)  # backward takes None cotangents as zero
         return gx, gw, gb
 
     @staticmethod

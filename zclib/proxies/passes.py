@@ -217,7 +217,9 @@ def _naswot_hook(kernel: torch.Tensor):
             kernel.add_(hit[2])
             return
         with torch.no_grad():
-            c = (out.detach().flatten(1) > 0).to(torch.float32)
+            o = out.detach().flatten(1)
+            c = torch.gt(o, 0, out=torch.empty(o.shape, dtype=torch.float32,
+                                               device=o.device))  # 1.0 / 0.0
             g = (c @ c.T).double()
             s = c.sum(1, dtype=torch.float64)
             term = 2 * g + c.shape[1] - s[:, None] - s[None, :]

@@ -93,10 +93,48 @@ def test_a_disagreement_is_reported():
 def test_cli_writes_strict_json(tiny_imagenet16, capsys):
     out = tiny_imagenet16 / "bench" / "speed.json"
     rc = main(["speed", "--dataset", "ImageNet16-120", "--n", "1", "--batch-size", "8",
-               "--no-singles", "--quiet", "--out", str(out)])
+               "--no-singles", "--quiet", "--workers", "2", "--out", str(out)])
     assert rc == 0
     text = out.read_text()
     res = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
     assert res["singles"] == {} and set(res["sets"]) == {"six", "all"}
+    assert res["throughput"]["workers"] == 2
+    assert set(res["throughput"]["sets"]) == {"six", "all"}
+    tc = res["target_check"]
+    assert set(tc["throughput"]["ok"]) == {"six", "all"}
+    assert tc["meets_target"] == bool(tc["met_by"])
     assert not list(out.parent.glob(".*.tmp"))  # atomic write left no temp file
     assert "six fused" in capsys.readouterr().out
+
+
+def test_throughput_workers_score_the_same_archs(tiny_imagenet16):
+    """Two spawned workers split the archs; their scores are the one-process ones and
+    the timing fields are there (values are not checked: timings are measured)."""
+    archs = ["|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|none~1|"
+             "nor_conv_1x1~2|",
+             "|skip_connect~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|"
+             "nor_conv_3x3~2|",
+             "|avg_pool_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|"
+             "nor_conv_3x3~1|none~2|"]
+    sets = {"pair": ["snip", "synflow"]}
+    from zclib.scoring import Scorer
+
+    one = Scorer("ImageNet16-120", sets["pair"], batch_size=8)
+    reference = {"pair": [one.score(a) for a in archs]}
+    tp = speed.run_throughput("ImageNet16-120", archs, sets, 2, batch_size=8,
+                              reference=reference, progress=False)
+    assert tp["workers"] == 2 and tp["threads_per_worker"] >= 1
+    s = tp["sets"]["pair"]
+    for mode in ("fused", "naive"):
+        assert s[mode]["n"] == 3 and s[mode]["s_per_arch"] > 0
+    assert s["ratio_naive_fused"] > 0
+    assert set(tp["vs_one_process_max_rel_diff"]["pair"]) == {"snip", "synflow"}
+    assert max(tp["vs_one_process_max_rel_diff"]["pair"].values()) <= 1e-6
+
+
+def test_throughput_worker_failure_is_reported_not_hung(tiny_imagenet16):
+    with pytest.raises(RuntimeError, match="throughput worker failed"):
+        speed.run_throughput("ImageNet16-120", ["|none~0|+|none~0|none~1|+|none~0|"
+                                                "none~1|none~2|"],
+                             {"bad": ["snip"]}, 1, batch_size=8, variant="nope",
+                             progress=False)

@@ -92,3 +92,17 @@ def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
     df = results.load_scores("cifar10", ["fisher"], n_archs=4)
     assert df["fisher"].iloc[0] == 1.0 and df["fisher"].iloc[3] == 7.0
     assert scoring.score_archs.variant == "official"
+
+
+def test_variant_coverage_counts_the_shipped_variant_table(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from zclib import results
+
+    monkeypatch.setattr(results, "VARIANTS_DIR", tmp_path)
+    assert results.variant_coverage("cifar100", "fisher", "foresight") == 0
+    name = results._cache_name("cifar100", "shipped", 0, 64, ["fisher"], "foresight")
+    pd.DataFrame({"arch_str": ["a", "b", "c"], "fisher": [1.0, 2.0, 3.0]}).to_parquet(
+        tmp_path / name)
+    assert results.variant_coverage("CIFAR-100", "fisher", "foresight") == 3
+    assert results.variant_coverage("cifar100", "fisher", "foresight", seed=1) == 0

@@ -311,6 +311,15 @@ def _json_default(v):
     return v if isinstance(v, str | int | float | bool | type(None)) else str(v)
 
 
+def variant_coverage(dataset: str, proxy: str, variant: str, seed: int = 0,
+                     batch_size: int = 64) -> int:
+    """Cells the shipped partial table of a network variant holds for one proxy
+    (0 when none is shipped); :func:`load_scores` scores the rest when asked."""
+    f = VARIANTS_DIR / _cache_name(canonical_dataset(dataset), "shipped", seed,
+                                   batch_size, [proxy], variant)
+    return len(read_parquet(f, columns=["arch_str"])) if f.exists() else 0
+
+
 def export_partial(dataset: str, proxy: str, seed: int = 0,
                    batch_size: int = 64, variant: str = "official") -> Path:
     """Ship what the CPU caches hold of a proxy the full-space table lacks.

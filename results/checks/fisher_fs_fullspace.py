@@ -22,10 +22,10 @@ from zclib import reference, results, space, stats
 from zclib.paths import provenance
 
 ds = results.canonical_dataset(sys.argv[1] if len(sys.argv) > 1 else "cifar100")
-shipped_fs = results.VARIANTS_DIR / f"{ds}_shipped_s0_b64_fisher_foresight.parquet"
-n_shipped = len(results.read_parquet(shipped_fs, columns=["arch_str"]))
+n_shipped = results.variant_coverage(ds, "fisher", "foresight")
 if n_shipped < space.NUM_ARCHS:  # load_scores would score the rest here, for hours
-    sys.exit(f"{shipped_fs.name} covers {n_shipped} cells, not all {space.NUM_ARCHS}")
+    sys.exit(f"the shipped foresight fisher table of {ds} covers {n_shipped} cells, "
+             f"not all {space.NUM_ARCHS}")
 fs = results.load_scores(ds, ["fisher"], n_archs=None, variant="foresight",
                          progress=False)
 tab = results.with_accuracy(results.load_scores(ds, "all", progress=False), ds)

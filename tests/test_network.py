@@ -162,7 +162,8 @@ def test_batchnorm_first_order_is_bit_identical(dtype, affine, track):
         assert torch.equal(a, b)
     for a, b in zip(ref.state_dict().values(), ours.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    ours.eval(), ref.eval()  # eval mode: the standard module's path
+    ours.eval()  # eval mode: the standard module's path
+    ref.eval()
     if track:
         assert torch.equal(ours(x0[:, :1].expand(-1, 5, -1, -1)),
                            ref(x0[:, :1].expand(-1, 5, -1, -1)))

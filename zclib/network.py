@@ -48,8 +48,11 @@ RESOLUTION = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}
 
 
 def _bn(c: int, enabled: bool, affine: bool = True, track: bool = True) -> nn.Module:
-    return BatchNorm2d(c, affine=affine, track_running_stats=track) if enabled else (
-        nn.Identity())
+    return (
+        BatchNorm2d(c, affine=affine, track_running_stats=track)
+        if enabled
+        else nn.Identity()
+    )
 
 
 def _per_channel(t: torch.Tensor) -> torch.Tensor:

@@ -140,6 +140,11 @@ class Scorer:
 _WORKER: Scorer | None = None
 
 
+def worker_threads(workers: int, device: str) -> int:
+    """Torch threads per worker process: the cores shared out on CPU, 1 on a GPU."""
+    return max(1, (os.cpu_count() or 1) // workers) if device == "cpu" else 1
+
+
 def _init_worker(kwargs: dict, threads: int) -> None:
     global _WORKER
     torch.set_num_threads(threads)
@@ -218,7 +223,7 @@ def score_archs(
             for task in todo:
                 save(*_score_chunk(task))
         else:
-            threads = max(1, (os.cpu_count() or 1) // workers) if device == "cpu" else 1
+            threads = worker_threads(workers, device)
             ctx = mp.get_context("spawn")
             with ctx.Pool(workers, _init_worker, (kwargs, threads)) as pool:
                 for k, rows in pool.imap_unordered(_score_chunk, todo):
@@ -245,7 +250,7 @@ def score_archs(
     if out is not None:
         _write_table(df, out)
         write_text_atomic(json.dumps(meta, indent=2, default=str),
-                     out.with_name(out.name + ".meta.json"))
+                          out.with_name(out.name + ".meta.json"))
     nan_total = sum(meta["nan_counts"].values()) if len(df) else 0
     if progress and nan_total:
         print(f"NaN scores: {meta['nan_counts']}", file=sys.stderr)

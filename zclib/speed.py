@@ -54,7 +54,7 @@ import torch
 from zclib import proxies as zproxies
 from zclib import space
 from zclib.paths import canonical_dataset, provenance, write_text_atomic
-from zclib.scoring import Scorer, _device_name
+from zclib.scoring import Scorer, _device_name, worker_threads
 
 REL_TOL = 1e-6  # fused and naive scores must agree to this relative difference
 # 1-min load average above our own threads + this suggests other processes competed
@@ -236,11 +236,11 @@ def run_throughput(
     """Wall seconds per architecture of ``workers`` scorer processes sharing ``archs``.
 
     Each set is timed fused and naive, one block after the other. Workers are spawned
-    with ``cpu_count // workers`` torch threads (as :func:`zclib.scoring.score_archs`
-    runs them), build their :class:`Scorer`, score ``archs[0]`` ``warmup`` times and
-    wait at a barrier; the clock runs from the barrier to the last worker's end, so
-    start-up (imports, data loading) is not counted. Worker ``r`` scores
-    ``archs[r::workers]``.
+    with :func:`zclib.scoring.worker_threads` torch threads (as
+    :func:`zclib.scoring.score_archs` runs them), build their :class:`Scorer`, score
+    ``archs[0]`` ``warmup`` times and wait at a barrier; the clock runs from the
+    barrier to the last worker's end, so start-up (imports, data loading) is not
+    counted. Worker ``r`` scores ``archs[r::workers]``.
 
     Args:
         reference: ``{set: rows}`` of one-process fused scores of the same archs;
@@ -257,7 +257,7 @@ def run_throughput(
 
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    threads = max(1, (os.cpu_count() or 1) // workers) if device == "cpu" else 1
+    threads = worker_threads(workers, device)
     ctx = mp.get_context("spawn")
     common = dict(dataset=dataset, seed=seed, batch_size=batch_size, device=device,
                   variant=variant)

@@ -361,8 +361,6 @@ def load_table(out: str | Path = TABLE, include_parts: bool = True) -> pd.DataFr
     return df.drop_duplicates("key", keep="first").reset_index(drop=True)
 
 
-
-
 def sweep(archs: Sequence[str], settings: Sequence[Setting],
           seeds: Sequence[int] = (0,), out: str | Path | None = TABLE,
           device: str = "cpu", threads: int | None = None,

@@ -328,6 +328,55 @@ def test_normalisation_table():
         data.normalization("cifar10", "imagenet")
 
 
+def test_foresight_exact_uses_cifar10_constants_for_cifar100():
+    # the reference's get_cifar_dataloaders: "cifar" in dataset -> CIFAR-10's numbers
+    assert data.normalization("cifar100", "foresight_exact") == data.normalization(
+        "cifar10", "foresight")
+    for ds in ("cifar10", "ImageNet16-120"):
+        assert data.normalization(ds, "foresight_exact") == data.normalization(ds)
+
+
+def test_reference_augment_crops_pads_black_and_flips():
+    rng = np.random.default_rng(0)
+    img = rng.integers(1, 256, size=(64, 32, 32, 3), dtype=np.uint8)  # no zeros
+    out = data.reference_augment(img, np.random.default_rng(5))
+    assert out.shape == img.shape and out.dtype == np.uint8
+    # replay the draws: offsets in 0..8 (pad 4), then flips
+    g = np.random.default_rng(5)
+    off, flip = g.integers(0, 9, size=(64, 2)), g.random(64) < 0.5
+    assert 0 < flip.sum() < 64 and (off != 4).any()
+    for i in range(64):
+        want = np.pad(img[i], ((4, 4), (4, 4), (0, 0)))[off[i, 0]:off[i, 0] + 32,
+                                                        off[i, 1]:off[i, 1] + 32]
+        np.testing.assert_array_equal(out[i], want[:, ::-1] if flip[i] else want)
+    # offset 0 from the top: 4 black rows, then image (columns 4..23 always image)
+    i = int(np.argmax(off[:, 0] == 0))
+    if off[i, 0] == 0:
+        assert (out[i, :4] == 0).all() and (out[i, 4:, 4:24] > 0).all()
+    small = data.reference_augment(img[:, :16, :16], np.random.default_rng(1))
+    assert small.shape == (64, 16, 16, 3)  # ImageNet16: pad 2
+    assert (small == 0).any(axis=(1, 2, 3)).sum() > 0
+    with pytest.raises(ValueError, match="32x32 or 16x16"):
+        data.reference_augment(img[:, :24, :24], rng)
+
+
+def test_get_batch_augment_is_deterministic_and_off_by_default(root):
+    write_cifar10(root)
+    plain = data.get_batch("cifar10", batch_size=8, seed=3)
+    a = data.get_batch("cifar10", batch_size=8, seed=3, augment=True)
+    b = data.get_batch("cifar10", batch_size=8, seed=3, augment=True)
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, plain.y)
+    assert a.meta["indices"] == plain.meta["indices"]
+    assert a.meta["augment"] and not plain.meta["augment"]
+    assert not torch.equal(a.x, plain.x)
+    raw = data.load_dataset("cifar10").images[plain.meta["indices"]]
+    want = data.reference_augment(raw, np.random.default_rng([3, 0, 1]))
+    mean, std = data.NORMS["foresight"]["cifar10"]
+    x = (torch.from_numpy(want).permute(0, 3, 1, 2).float() / 255
+         - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    torch.testing.assert_close(a.x, x)
+
+
 def test_get_batch_rejects_oversized_batch(root):
     write_cifar100(root)
     with pytest.raises(ValueError, match="batch_size=21 exceeds the 20 images"):

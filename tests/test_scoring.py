@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,6 +70,31 @@ def test_a_different_run_is_refused_in_the_same_folder(tiny_imagenet16):
     scoring.score_archs(ARCHS[:2], out=out, chunk_size=2, **KW)
     with pytest.raises(ValueError, match="different run"):
         scoring.score_archs(ARCHS[:2], out=out, chunk_size=2, **{**KW, "seed": 4})
+
+
+def test_augment_is_part_of_the_run_and_of_the_table(tiny_imagenet16):
+    out = tiny_imagenet16 / "run3" / "s.csv"
+    df = scoring.score_archs(ARCHS[:2], out=out, chunk_size=2, **KW)
+    assert not df["augment"].any()
+    with pytest.raises(ValueError, match="different run.*augment"):
+        scoring.score_archs(ARCHS[:2], out=out, chunk_size=2, **KW, augment=True)
+    aug = scoring.score_archs(ARCHS[:2], chunk_size=2, **KW, augment=True)
+    assert aug["augment"].all() and aug.attrs["meta"]["augment"] is True
+    assert not np.allclose(aug["snip"], df["snip"])  # other images, other scores
+
+
+def test_parts_of_a_run_from_before_augment_was_recorded_still_resume(
+        tiny_imagenet16, monkeypatch):
+    out = tiny_imagenet16 / "run4" / "s.csv"
+    scoring.score_archs(ARCHS[:2], out=out, chunk_size=1, **KW)
+    run = out.with_name("s.csv.parts") / "run.json"
+    ident = json.loads(run.read_text())
+    del ident["augment"]
+    run.write_text(json.dumps(ident))
+    out.unlink()
+    monkeypatch.setattr(scoring.Scorer, "score", lambda self, a: 1 / 0)  # no rescoring
+    again = scoring.score_archs(ARCHS[:2], out=out, chunk_size=1, **KW)
+    assert list(again["arch_str"]) == ARCHS[:2]
 
 
 def test_arch_seed_depends_only_on_seed_and_cell():

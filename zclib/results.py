@@ -39,8 +39,8 @@ SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"
 VARIANTS_DIR = SCORES_DIR / "variants"  # partial tables of non-official networks
 _COVERED: dict[str, dict[str, np.ndarray]] = {}  # see shipped()
-SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "device",
-              "data_source", "zclib_version", "git_commit", "seconds")
+SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment",
+              "device", "data_source", "zclib_version", "git_commit", "seconds")
 
 
 def sample_archs(n: int | None, seed: int = 0) -> list[str]:

@@ -76,12 +76,14 @@ class Scorer:
         variant: network variant (``"official"`` or ``"foresight"``).
         mode: ``"fused"`` (shared passes) or ``"naive"`` (one fresh copy per proxy).
         zico_batches: minibatches zico uses (>= 2).
-        norm: normalisation constants (see ``zclib.data``).
+        norm: normalisation constants (see ``zclib.data.NORMS``).
+        augment: draw the batches through the reference's training transforms
+            (see ``zclib.data.get_batch``).
     """
 
     def __init__(self, dataset="cifar10", proxies="all", seed=0, batch_size=64,
                  device="cpu", variant="official", mode="fused", zico_batches=2,
-                 norm="foresight"):
+                 norm="foresight", augment=False):
         from zclib import data
 
         self.dataset = canonical_dataset(dataset)
@@ -99,11 +101,12 @@ class Scorer:
         n_batches = max(n_batches, zico_batches if "zico" in self.proxies else 1)
         self.batches, metas = [], []
         for b in range(n_batches):
-            batch = data.get_batch(self.dataset, batch_size, seed, index=b, norm=norm)
+            batch = data.get_batch(self.dataset, batch_size, seed, index=b, norm=norm,
+                                   augment=augment)
             self.batches.append((batch.x.to(device), batch.y.to(device)))
             metas.append(batch.meta)
         self.data_meta = metas[0]
-        self.norm = norm
+        self.norm, self.augment = norm, bool(augment)
 
     def config(self) -> dict:
         """Everything that determines the scores (used to name and guard the cache)."""
@@ -111,7 +114,7 @@ class Scorer:
         return {
             "dataset": self.dataset, "proxies": self.proxies, "seed": self.seed,
             "batch_size": self.batch_size, "variant": self.variant, "mode": self.mode,
-            "n_batches": len(self.batches), "norm": self.norm,
+            "n_batches": len(self.batches), "norm": self.norm, "augment": self.augment,
             "data_source": str(m.get("source", "")), "data_format": m.get("format", ""),
             "stand_in": bool(m.get("stand_in", False)),
             "tf32": False,
@@ -168,6 +171,7 @@ def score_archs(
     mode: str = "fused",
     zico_batches: int = 2,
     norm: str = "foresight",
+    augment: bool = False,
     out: str | Path | None = None,
     chunk_size: int = 25,
     workers: int = 1,
@@ -177,8 +181,8 @@ def score_archs(
 
     Args:
         archs: arch strings or cells.
-        dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm:
-            see :class:`Scorer`.
+        dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm,
+            augment: see :class:`Scorer`.
         out: final table (``.csv`` or ``.parquet``); chunks go to ``<out>.parts/``.
             None: keep everything in memory (no resume).
         chunk_size: architectures per chunk file.
@@ -191,7 +195,7 @@ def score_archs(
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
     kwargs = dict(dataset=dataset, proxies=proxies, seed=seed, batch_size=batch_size,
                   device=device, variant=variant, mode=mode, zico_batches=zico_batches,
-                  norm=norm)
+                  norm=norm, augment=augment)
     probe = Scorer(**kwargs)  # validates everything up front, gives the config
     cfg = probe.config()
     chunks = [archs[i:i + chunk_size] for i in range(0, len(archs), chunk_size)]
@@ -241,7 +245,7 @@ def score_archs(
                       nan_counts=nan_count(df, probe.proxies),
                       torch_version=torch.__version__,
                       device_name=_device_name(device))
-    for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm"):
+    for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment"):
         df[c] = cfg[c]
     df["data_source"] = cfg["data_source"]
     df["zclib_version"] = meta["zclib_version"]
@@ -273,7 +277,8 @@ def _guard(parts_dir: Path, cfg: dict, archs: list[str], chunk_size: int) -> Non
              "archs_sha1": hashlib.sha1("\n".join(archs).encode()).hexdigest()}
     f = parts_dir / "run.json"
     if f.exists():
-        old = json.loads(f.read_text())
+        # runs started before "augment" was recorded drew un-augmented batches
+        old = {"augment": False, **json.loads(f.read_text())}
         if old != ident:
             diff = {k: (old.get(k), ident.get(k))
                     for k in ident if old.get(k) != ident.get(k)}
@@ -331,7 +336,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     df = score_archs(archs, args.dataset, args.proxies, seed=args.seed,
                      batch_size=args.batch_size, device=args.device,
                      variant=args.variant, mode=args.mode,
-                     zico_batches=args.zico_batches, norm=args.norm, out=args.out,
+                     zico_batches=args.zico_batches, norm=args.norm,
+                     augment=args.augment, out=args.out,
                      chunk_size=args.chunk_size, workers=args.workers,
                      progress=not args.quiet)
     meta = df.attrs["meta"]
@@ -354,7 +360,11 @@ def add_cli(sub) -> None:
     s.add_argument("--variant", default="official", help="official | foresight")
     s.add_argument("--mode", default="fused", help="fused | naive")
     s.add_argument("--zico-batches", type=int, default=2)
-    s.add_argument("--norm", default="foresight", help="normalisation constants")
+    s.add_argument("--norm", default="foresight",
+                   help="normalisation constants: foresight | foresight_exact | nb201")
+    s.add_argument("--augment", action="store_true",
+                   help="draw the batch through the reference's training transforms "
+                        "(random crop + flip)")
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--chunk-size", type=int, default=25)
     s.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")

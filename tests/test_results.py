@@ -94,6 +94,25 @@ def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
     assert scoring.score_archs.variant == "official"
 
 
+@pytest.mark.parametrize("meta", [{"norm": "foresight_exact", "augment": False},
+                                  {"norm": "foresight", "augment": True}])
+def test_caches_of_another_batch_protocol_are_not_mixed_in(fake_shipped, tmp_path,
+                                                           meta):
+    archs = results.sample_archs(4, 0)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    name = results._cache_name("cifar10", "n4", 0, 64, ["zico"])
+    pd.DataFrame({"arch_str": archs, "zico": 1.0, **meta}).to_parquet(cache / name)
+    df = results.load_scores("cifar10", ["zico"], n_archs=4)
+    assert fake_shipped[-1] == (archs, ["zico"])  # recomputed, not read
+    assert (df["zico"] == 7.0).all()
+    pd.DataFrame({"arch_str": archs, "zico": 1.0, "norm": "foresight",
+                  "augment": False}).to_parquet(cache / name)
+    n_calls = len(fake_shipped)
+    df = results.load_scores("cifar10", ["zico"], n_archs=4)
+    assert len(fake_shipped) == n_calls and (df["zico"] == 1.0).all()  # the default
+
+
 def test_variant_coverage_counts_the_shipped_variant_table(tmp_path, monkeypatch):
     import pandas as pd
 

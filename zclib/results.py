@@ -209,11 +209,28 @@ def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
 
         files = [f for f in files
                  if not any(f.name.endswith(f"_{v}.parquet") for v in VARIANTS)]
-    frames = [read_parquet(f, columns=["arch_str", *names]) for f in files]
+    frames = [read_parquet(f, columns=["arch_str", *names]) for f in files
+              if _default_batch(f)]
     if not frames:
         return pd.DataFrame(columns=[*names]).rename_axis("arch_str")
     df = pd.concat(frames).drop_duplicates("arch_str").set_index("arch_str")
     return df.loc[df.index.intersection(list(archs))]
+
+
+def _default_batch(f: Path) -> bool:
+    """Whether a score table was made with the batch :func:`load_scores` asks for:
+    the default normalisation, not augmented. Tables without those columns (the
+    shipped ones: made before ``augment`` existed) count as default. Cache names do
+    not carry the batch protocol, so a ``--norm``/``--augment`` run copied into the
+    cache folder is skipped here instead of mixed in."""
+    import pyarrow.parquet as pq
+
+    have = [c for c in ("norm", "augment") if c in pq.read_schema(f).names]
+    if not have:
+        return True
+    m = read_parquet(f, columns=have)
+    return bool(m.get("norm", pd.Series(["foresight"])).eq("foresight").all()
+                and not m.get("augment", pd.Series([False])).astype(bool).any())
 
 
 # Datasets whose shipped proxy scores were computed on stand-in images, and the note

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from zclib import space
 from zclib.paths import (
@@ -209,28 +210,26 @@ def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
 
         files = [f for f in files
                  if not any(f.name.endswith(f"_{v}.parquet") for v in VARIANTS)]
-    frames = [read_parquet(f, columns=["arch_str", *names]) for f in files
-              if _default_batch(f)]
+    frames = []
+    for f in files:
+        protocol = [c for c in ("norm", "augment") if c in pq.read_schema(f).names]
+        df = read_parquet(f, columns=["arch_str", *names, *protocol])
+        if _default_batch(df):
+            frames.append(df[["arch_str", *names]])
     if not frames:
         return pd.DataFrame(columns=[*names]).rename_axis("arch_str")
     df = pd.concat(frames).drop_duplicates("arch_str").set_index("arch_str")
     return df.loc[df.index.intersection(list(archs))]
 
 
-def _default_batch(f: Path) -> bool:
+def _default_batch(df: pd.DataFrame) -> bool:
     """Whether a score table was made with the batch :func:`load_scores` asks for:
     the default normalisation, not augmented. Tables without those columns (the
     shipped ones: made before ``augment`` existed) count as default. Cache names do
     not carry the batch protocol, so a ``--norm``/``--augment`` run copied into the
     cache folder is skipped here instead of mixed in."""
-    import pyarrow.parquet as pq
-
-    have = [c for c in ("norm", "augment") if c in pq.read_schema(f).names]
-    if not have:
-        return True
-    m = read_parquet(f, columns=have)
-    return bool(m.get("norm", pd.Series(["foresight"])).eq("foresight").all()
-                and not m.get("augment", pd.Series([False])).astype(bool).any())
+    return bool(df.get("norm", pd.Series(["foresight"])).eq("foresight").all()
+                and not df.get("augment", pd.Series([False])).astype(bool).any())
 
 
 # Datasets whose shipped proxy scores were computed on stand-in images, and the note
@@ -332,9 +331,14 @@ def variant_coverage(dataset: str, proxy: str, variant: str, seed: int = 0,
                      batch_size: int = 64) -> int:
     """Cells the shipped partial table of a network variant holds for one proxy
     (0 when none is shipped); :func:`load_scores` scores the rest when asked."""
-    f = VARIANTS_DIR / _cache_name(canonical_dataset(dataset), "shipped", seed,
-                                   batch_size, [proxy], variant)
+    f = _variant_table(canonical_dataset(dataset), proxy, seed, batch_size, variant)
     return len(read_parquet(f, columns=["arch_str"])) if f.exists() else 0
+
+
+def _variant_table(ds: str, proxy: str, seed: int, batch_size: int,
+                   variant: str) -> Path:
+    """Where the shipped partial table of a non-official variant lives."""
+    return VARIANTS_DIR / _cache_name(ds, "shipped", seed, batch_size, [proxy], variant)
 
 
 def export_partial(dataset: str, proxy: str, seed: int = 0,
@@ -355,8 +359,7 @@ def export_partial(dataset: str, proxy: str, seed: int = 0,
     if variant == "official":
         out = SCORES_DIR / f"nb201_{ds}_{proxy}.parquet"
     else:
-        out = VARIANTS_DIR / _cache_name(ds, "shipped", seed, batch_size, [proxy],
-                                         variant)
+        out = _variant_table(ds, proxy, seed, batch_size, variant)
     write_parquet_atomic(rows.reset_index(), out)
     meta = provenance(dataset=ds, proxy=proxy, seed=seed, batch_size=batch_size,
                       n_archs=len(rows), device="cpu", variant=variant,

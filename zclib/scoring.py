@@ -56,6 +56,16 @@ def arch_seed(seed: int, cell: Sequence[int]) -> int:
 _INDEX: dict[str, int] | None = None
 
 
+def seeded_network(cell: Sequence[int], dataset: str, seed: int,
+                   variant: str = "official", bn: bool = True) -> torch.nn.Module:
+    """The network the scorer scores for ``(seed, cell)``: weights drawn from
+    :func:`arch_seed`, the global RNG left as it was (see :func:`zclib.network.build`
+    for ``variant`` and ``bn``)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(arch_seed(seed, cell))
+        return build(cell, dataset, variant=variant, bn=bn)
+
+
 def benchmark_index(arch: str) -> int:
     """Benchmark index of an arch string (the regenerated order; tested to match)."""
     global _INDEX
@@ -125,9 +135,7 @@ class Scorer:
         cell = space.as_cell(arch)
         arch_str = space.format_arch(cell)
         t0 = time.perf_counter()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(arch_seed(self.seed, cell))
-            net = build(cell, self.dataset, variant=self.variant)
+        net = seeded_network(cell, self.dataset, self.seed, self.variant)
         net = net.to(self.device)
         scores = zproxies.compute(net, self.proxies, self.batches, mode=self.mode,
                                   context={"arch": arch_str, "dataset": self.dataset},

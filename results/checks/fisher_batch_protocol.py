@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zclib import data, network, results, space, stats
+from zclib import data, results, space, stats
 from zclib import proxies as zp
 from zclib.paths import provenance
-from zclib.scoring import arch_seed
+from zclib.scoring import seeded_network
 
 torch.set_num_threads(1)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
@@ -29,10 +29,7 @@ per = []
 t0 = time.time()
 for k, a in enumerate(archs):
     b = data.get_batch(ds, 64, seed=0, index=1000 + k)
-    cell = space.as_cell(a)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(arch_seed(0, cell))
-        net = network.build(cell, ds, variant="foresight")
+    net = seeded_network(space.as_cell(a), ds, 0, "foresight")
     per.append(zp.compute(net, ["fisher"], [(b.x, b.y)], copy_net=False)["fisher"])
     if k % 50 == 0:
         print(k, time.time() - t0, flush=True)

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zclib import data, network, reference, results, space, stats
+from zclib import data, reference, results, space, stats
 from zclib import proxies as zp
 from zclib.paths import provenance
-from zclib.scoring import arch_seed
+from zclib.scoring import seeded_network
 
 
 def _score(task):
@@ -34,10 +34,7 @@ def _score(task):
     b = data.get_batch(ds, 64, seed=0)
     out = []
     for a in archs:
-        cell = space.as_cell(a)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(arch_seed(0, cell))
-            net = network.build(cell, ds, variant="foresight", bn=False)
+        net = seeded_network(space.as_cell(a), ds, 0, "foresight", bn=False)
         out.append(zp.compute(net, ["fisher"], [(b.x, b.y)], copy_net=False)["fisher"])
     return out
 

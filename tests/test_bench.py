@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zclib import bench, paths
+from zclib import bench, paths, space
 
 SHARED = paths.PROJECT_ROOT.parent / "shared" / "data"
 CSV_DIR = SHARED / "nats-bench"
 SAMPLE = CSV_DIR / "official-sample" / bench.OFFICIAL_NAME
 SAMPLE_INDICES = [0, 11, 284]  # the only cells with data in the sample
 REFERENCE_COSTS = paths.PROJECT_ROOT.parent / "shared" / "reference" / "nb201_costs.csv"
-N = bench.N_ARCHS
+N = space.NUM_ARCHS
 
 needs_csv = pytest.mark.skipif(
     not (CSV_DIR / "nats_tss_test_acc_200ep.csv").is_file(),

@@ -17,7 +17,7 @@ def fake_shipped(tmp_path, monkeypatch):
                          "snip": np.arange(len(archs), dtype=float)})
     main.loc[5, "snip"] = np.nan  # a real NaN score, not a gap
     main.to_parquet(tmp_path / "nb201_cifar10.parquet")
-    perm = results.sample_archs(None, 0)
+    perm = space.sample(None, 0)
     add = pd.DataFrame({"arch_str": perm[:3], "fisher": [1.0, np.nan, 3.0]})
     add.to_parquet(tmp_path / "nb201_cifar10_fisher.parquet")
     monkeypatch.setattr(results, "SCORES_DIR", tmp_path)
@@ -35,8 +35,8 @@ def fake_shipped(tmp_path, monkeypatch):
 
 
 def test_sample_prefixes_are_nested():
-    assert results.sample_archs(10, 0) == results.sample_archs(100, 0)[:10]
-    assert len(set(results.sample_archs(100, 0))) == 100
+    assert space.sample(10, 0) == space.sample(100, 0)[:10]
+    assert len(set(space.sample(100, 0))) == 100
 
 
 def test_only_uncovered_archs_of_add_on_columns_are_computed(fake_shipped):
@@ -46,7 +46,7 @@ def test_only_uncovered_archs_of_add_on_columns_are_computed(fake_shipped):
     assert df.attrs["origin"] == "shipped" and not fake_shipped  # NaN snip is real
     df = results.load_scores("cifar10", ["snip", "fisher"], n_archs=5)
     archs, names = fake_shipped[-1]
-    assert names == ["fisher"] and archs == results.sample_archs(5, 0)[3:]
+    assert names == ["fisher"] and archs == space.sample(5, 0)[3:]
     assert df["fisher"].iloc[0] == 1.0 and np.isnan(df["fisher"].iloc[1])
     assert (df["fisher"].iloc[3:] == 7.0).all()
 
@@ -70,14 +70,14 @@ def test_record_and_load_records(tmp_path):
 
 def test_shipped_scores_are_not_used_for_another_batch_size(fake_shipped):
     df = results.load_scores("cifar10", ["snip"], n_archs=2, batch_size=32)
-    assert fake_shipped[-1] == (results.sample_archs(2, 0), ["snip"])
+    assert fake_shipped[-1] == (space.sample(2, 0), ["snip"])
     assert df.attrs["origin"] == "computed" and (df["snip"] == 7.0).all()
 
 
 def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
     """A foresight-network score never mixes with the official tables, and its
     shipped partial table serves the archs it covers."""
-    perm = results.sample_archs(None, 0)
+    perm = space.sample(None, 0)
     (tmp_path / "variants").mkdir()
     pd.DataFrame({"arch_str": perm[:2], "fisher": [10.0, 20.0]}).to_parquet(
         tmp_path / "variants"
@@ -98,7 +98,7 @@ def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
                                   {"norm": "foresight", "augment": True}])
 def test_caches_of_another_batch_protocol_are_not_mixed_in(fake_shipped, tmp_path,
                                                            meta):
-    archs = results.sample_archs(4, 0)
+    archs = space.sample(4, 0)
     cache = tmp_path / "cache"
     cache.mkdir()
     name = results._cache_name("cifar10", "n4", 0, 64, ["zico"])

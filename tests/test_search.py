@@ -11,7 +11,7 @@ import pytest
 from zclib import search, space
 from zclib.search import core
 
-N = core.N_CELLS
+N = space.NUM_ARCHS
 CONV3 = space.OP_INDEX["nor_conv_3x3"]
 
 

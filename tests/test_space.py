@@ -52,11 +52,26 @@ def test_neighbours_are_24_one_edge_mutations():
     assert m in nb
 
 
-def test_random_cells_seeded():
-    assert space.random_cells(5, seed=1) == space.random_cells(5, seed=1)
-    assert space.random_cells(5, seed=1) != space.random_cells(5, seed=2)
-    with pytest.raises(ValueError):
-        space.random_cells(15626, seed=0)
+def test_sample_seeded_nested_and_whole():
+    assert space.sample(5, seed=1) == space.sample(5, seed=1)
+    assert space.sample(5, seed=1) != space.sample(5, seed=2)
+    assert space.sample(5, seed=1) == space.sample(50, seed=1)[:5]
+    assert space.sample(None, seed=1) == space.permutation(1)
+    assert len(set(space.sample(20_000, seed=1))) == space.NUM_ARCHS
+
+
+def test_arch_seed_depends_only_on_seed_and_cell():
+    c = space.parse(GOOD)
+    assert space.arch_seed(0, c) == space.arch_seed(0, list(c))
+    assert space.arch_seed(0, c) != space.arch_seed(1, c)
+    assert space.arch_seed(0, c) != space.arch_seed(0, space.neighbours(c)[0])
+
+
+def test_benchmark_index_inverts_benchmark_order():
+    order = space.benchmark_order()
+    for i in (0, 1, 7_777, space.NUM_ARCHS - 1):
+        assert space.benchmark_index(order[i]) == i
+        assert space.benchmark_index(space.parse(order[i])) == i
 
 
 def test_benchmark_order_regenerates_every_index(shared_dir):

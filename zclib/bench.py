@@ -62,8 +62,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from zclib import paths
+from zclib.space import NUM_ARCHS
 
-N_ARCHS = 15_625  # 5 operations on each of the 6 edges of the cell: 5**6
 OFFICIAL_NAME = "NATS-tss-v1_0-3ffb9-simple"
 OFFICIAL_RELPATHS = (OFFICIAL_NAME, f"nats-bench/{OFFICIAL_NAME}")
 CSV_RELPATHS = (
@@ -176,7 +176,7 @@ def report() -> list[dict]:
                    if p is None]
         found.append({"kind": "csv", "path": str(files[0].parent), "n_archs": n,
                       "datasets": list(paths.DATASETS),
-                      "complete": n == N_ARCHS and not missing,
+                      "complete": n == NUM_ARCHS and not missing,
                       "note": f"missing {', '.join(missing)}" if missing else ""})
     return found
 
@@ -221,8 +221,8 @@ def _official_status(folder: Path) -> tuple[int, bool, str]:
     n = _count_cells(folder)
     if not (folder / _META_FILE).is_file():
         return n, False, f"skipped {folder}: no {_META_FILE}"
-    if n < N_ARCHS:
-        return n, False, (f"skipped {folder}: data for {n} of {N_ARCHS} cells "
+    if n < NUM_ARCHS:
+        return n, False, (f"skipped {folder}: data for {n} of {NUM_ARCHS} cells "
                           "(an incomplete copy, or the small test sample)")
     return n, True, ""
 
@@ -326,10 +326,10 @@ def _tidy(df: pd.DataFrame) -> pd.DataFrame:
 def _csv_table(ds: str, test_csv: Path, ep12_csv: Path, seeds_csv: Path):
     """Join the three CSV exports into the tidy table of ``ds``."""
     test = pd.read_csv(test_csv)
-    if len(test) != N_ARCHS:
-        raise ValueError(f"{test_csv}: {len(test)} rows, expected {N_ARCHS}")
+    if len(test) != NUM_ARCHS:
+        raise ValueError(f"{test_csv}: {len(test)} rows, expected {NUM_ARCHS}")
     df = pd.DataFrame({
-        "index": np.arange(N_ARCHS),  # row i of this file is benchmark index i
+        "index": np.arange(NUM_ARCHS),  # row i of this file is benchmark index i
         "arch_str": test["ArchitectureString"],
         "unique_str": test["UniqueString"],
         "test_acc": test[_CSV_TEST_COLUMN[ds]],
@@ -358,9 +358,9 @@ def _csv_table(ds: str, test_csv: Path, ep12_csv: Path, seeds_csv: Path):
 
 
 def _check_indices(index: pd.Index, where) -> None:
-    if not index.equals(pd.RangeIndex(N_ARCHS)):
-        missing = sorted(set(range(N_ARCHS)) - set(index))[:5]
-        raise ValueError(f"{where}: indices are not exactly 0..{N_ARCHS - 1} "
+    if not index.equals(pd.RangeIndex(NUM_ARCHS)):
+        missing = sorted(set(range(NUM_ARCHS)) - set(index))[:5]
+        raise ValueError(f"{where}: indices are not exactly 0..{NUM_ARCHS - 1} "
                          f"({len(index)} rows; first missing: {missing})")
 
 
@@ -496,10 +496,10 @@ def _load_official(folder: Path, ds: str, cache_dir: Path):
     if target.is_file():
         return paths.read_parquet(target), extra
     api = _create_api(folder)
-    if len(api) != N_ARCHS:
-        raise ValueError(f"{folder}: {len(api)} architectures, expected {N_ARCHS}")
+    if len(api) != NUM_ARCHS:
+        raise ValueError(f"{folder}: {len(api)} architectures, expected {NUM_ARCHS}")
     # One pass for all datasets: reading a cell's file is the slow part.
-    tables = _official_tables(api, range(N_ARCHS), paths.DATASETS, progress=True)
+    tables = _official_tables(api, range(NUM_ARCHS), paths.DATASETS, progress=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         table.attrs = {"dataset": name, "converted_from": str(folder),

@@ -44,17 +44,6 @@ SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augme
               "device", "data_source", "zclib_version", "git_commit", "seconds")
 
 
-def sample_archs(n: int | None, seed: int = 0) -> list[str]:
-    """The first ``n`` architectures of the seeded permutation (None: all 15,625).
-
-    Prefixes are nested (the 1,000-sample contains the 100-sample), so a long job run
-    in permutation order (e.g. CPU scoring of a proxy the shipped tables lack) covers
-    every smaller sample of the same seed as it goes.
-    """
-    perm = space.permutation(seed)
-    return perm if n is None or n >= len(perm) else perm[:n]
-
-
 def shipped(dataset: str) -> pd.DataFrame | None:
     """The shipped full-space table of a dataset joined with partial add-on tables.
 
@@ -120,7 +109,7 @@ def load_scores(
 
     ds = canonical_dataset(dataset)
     names = zp.resolve(proxies)
-    archs = sample_archs(n_archs, seed)
+    archs = space.sample(n_archs, seed)
     table = shipped(ds) if use_shipped and variant == "official" else None
     if table is not None and not (int(table["seed"].iloc[0]) == seed
                                   and int(table["batch_size"].iloc[0]) == batch_size):
@@ -165,11 +154,10 @@ def load_scores(
         if len(cached):
             new = pd.concat([cached.reset_index(), new], ignore_index=True)
     if have is None:
-        from zclib.scoring import benchmark_index
 
         new = new.drop_duplicates("arch_str").set_index("arch_str").loc[archs]
         new = new[list(compute)].reset_index()
-        new.insert(1, "index", [benchmark_index(a) for a in new["arch_str"]])
+        new.insert(1, "index", [space.benchmark_index(a) for a in new["arch_str"]])
         new.attrs["origin"] = "computed"
         new.attrs["variant"] = variant
         return new
@@ -363,7 +351,7 @@ def export_partial(dataset: str, proxy: str, seed: int = 0,
     write_parquet_atomic(rows.reset_index(), out)
     meta = provenance(dataset=ds, proxy=proxy, seed=seed, batch_size=batch_size,
                       n_archs=len(rows), device="cpu", variant=variant,
-                      note="partial: archs in the order of results.sample_archs(None, "
+                      note="partial: archs in the order of space.sample(None, "
                            f"{seed}) as far as computed; NaN count "
                            f"{int(rows[proxy].isna().sum())}")
     write_text_atomic(json.dumps(meta, indent=2),

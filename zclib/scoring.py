@@ -30,7 +30,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -47,31 +46,14 @@ from zclib.paths import (
 )
 
 
-def arch_seed(seed: int, cell: Sequence[int]) -> int:
-    """Weight-init seed of one cell in a run: a hash of (run seed, cell) only."""
-    code = int("".join(map(str, cell)), len(space.OPS))  # base-5 number of the cell
-    return int(np.random.SeedSequence([int(seed), code]).generate_state(1)[0])
-
-
-_INDEX: dict[str, int] | None = None
-
-
 def seeded_network(cell: Sequence[int], dataset: str, seed: int,
                    variant: str = "official", bn: bool = True) -> torch.nn.Module:
     """The network the scorer scores for ``(seed, cell)``: weights drawn from
-    :func:`arch_seed`, the global RNG left as it was (see :func:`zclib.network.build`
-    for ``variant`` and ``bn``)."""
+    :func:`zclib.space.arch_seed`, the global RNG left as it was (see
+    :func:`zclib.network.build` for ``variant`` and ``bn``)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(arch_seed(seed, cell))
+        torch.manual_seed(space.arch_seed(seed, cell))
         return build(cell, dataset, variant=variant, bn=bn)
-
-
-def benchmark_index(arch: str) -> int:
-    """Benchmark index of an arch string (the regenerated order; tested to match)."""
-    global _INDEX
-    if _INDEX is None:
-        _INDEX = {a: i for i, a in enumerate(space.benchmark_order())}
-    return _INDEX[space.validate(arch)]
 
 
 class Scorer:
@@ -142,8 +124,8 @@ class Scorer:
                                   copy_net=False)  # the network is ours alone
         if self.device.startswith("cuda"):
             torch.cuda.synchronize()
-        return {"arch_str": arch_str, "index": benchmark_index(arch_str), **scores,
-                "seconds": time.perf_counter() - t0, "device": self.device}
+        return {"arch_str": arch_str, "index": space.benchmark_index(arch_str),
+                **scores, "seconds": time.perf_counter() - t0, "device": self.device}
 
 
 # -- many architectures ---------------------------------------------------------------
@@ -337,8 +319,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if args.archs:
         archs = read_archs(args.archs)
     else:
-        archs = [space.format_arch(c)
-                 for c in space.random_cells(args.n, seed=args.seed)]
+        archs = space.sample(args.n, seed=args.seed)  # the notebooks' N_ARCHS sample
     if not str(args.out).endswith((".csv", ".parquet")):
         raise ValueError(f"--out must end in .csv or .parquet, got {args.out!r}")
     df = score_archs(archs, args.dataset, args.proxies, seed=args.seed,
@@ -360,7 +341,8 @@ def add_cli(sub) -> None:
     s.add_argument("--dataset", default="cifar10")
     s.add_argument("--proxies", default="all", help="all | abdelfattah | a,b,c")
     s.add_argument("--n", type=int, default=None,
-                   help="N random archs (seeded by --seed)")
+                   help="the first N archs of space.sample(N, --seed) "
+                   "(the cells of a notebook's N_ARCHS=N, SEED=seed)")
     s.add_argument("--archs", default=None, help="file of arch strings, one per line")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=64)

@@ -15,9 +15,12 @@ edge 0 = (0->1), 1 = (0->2), 2 = (1->2), 3 = (0->3), 4 = (1->3), 5 = (2->3).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from collections.abc import Iterator, Sequence
+
+import numpy as np
 
 OPS: tuple[str, ...] = (
     "none",
@@ -140,6 +143,35 @@ def permutation(seed: int) -> list[str]:
     return archs
 
 
+def sample(n: int | None, seed: int = 0) -> list[str]:
+    """The seeded sample of ``n`` architectures every part of zclib uses (None: all).
+
+    The first ``n`` of :func:`permutation`: prefixes are nested (the 1,000-sample
+    contains the 100-sample), so a long job run in this order (e.g. CPU scoring of a
+    proxy the shipped tables lack) covers every smaller sample of the same seed as
+    it goes. ``python -m zclib score --n N --seed S`` and a notebook's
+    ``N_ARCHS=N, SEED=S`` draw the same cells.
+    """
+    perm = permutation(seed)
+    return perm if n is None or n >= len(perm) else perm[:n]
+
+
+def arch_seed(seed: int, cell: Sequence[int]) -> int:
+    """Weight-init seed of one cell in a run: a hash of (run seed, cell) only."""
+    code = int("".join(map(str, validate_cell(cell))), len(OPS))  # base-5 number
+    return int(np.random.SeedSequence([int(seed), code]).generate_state(1)[0])
+
+
+@functools.cache
+def _index_of() -> dict[str, int]:
+    return {a: i for i, a in enumerate(benchmark_order())}
+
+
+def benchmark_index(arch: str | Sequence[int]) -> int:
+    """Benchmark index of an arch string or cell (the regenerated order; tested)."""
+    return _index_of()[format_arch(as_cell(arch))]
+
+
 def neighbours(arch: str | Sequence[int]) -> list[Cell]:
     """The 24 cells that differ from ``arch`` in exactly one edge's op."""
     cell = as_cell(arch)
@@ -154,17 +186,6 @@ def neighbours(arch: str | Sequence[int]) -> list[Cell]:
 def mutate(arch: str | Sequence[int], rng: random.Random) -> Cell:
     """One random one-edge mutation (uniform over the 24 neighbours)."""
     return rng.choice(neighbours(arch))
-
-
-def random_cells(n: int, seed: int, replace: bool = False) -> list[Cell]:
-    """``n`` cells drawn uniformly (without replacement unless ``replace``)."""
-    rng = random.Random(seed)
-    cells = all_cells()
-    if replace:
-        return [rng.choice(cells) for _ in range(n)]
-    if n > len(cells):
-        raise ValueError(f"cannot draw {n} distinct cells from {len(cells)}")
-    return rng.sample(cells, n)
 
 
 def iter_edges(cell: Sequence[int]) -> Iterator[tuple[int, int, str]]:

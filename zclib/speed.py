@@ -104,7 +104,7 @@ def run_speed(
 
     Args:
         dataset: dataset name or alias.
-        n: timed architectures (``space.random_cells(n, seed)``).
+        n: timed architectures (``space.sample(n, seed)``).
         batch_size: images per minibatch.
         device: ``"cpu"`` or ``"cuda"``.
         seed: seed of the architectures, the batches and the weights.
@@ -134,7 +134,7 @@ def run_speed(
     singles = zproxies.resolve(list(singles)) if singles else []
     if not singles and not sets:
         raise ValueError("nothing to time: give proxy sets or single proxies")
-    cells = space.random_cells(n, seed=seed)
+    cells = [space.parse(a) for a in space.sample(n, seed)]
     archs = [space.format_arch(c) for c in cells]
 
     # (kind, name, mode) -> Scorer; one Scorer per configuration, as in a real run

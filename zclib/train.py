@@ -29,7 +29,7 @@ benchmark's convention: multiply-accumulates of convs and linears,
 seen (training samples x epochs). The test pass is not in ``train_flops``.
 
 Determinism: the weights are drawn from a seed derived from (seed, cell) only
-(:func:`zclib.scoring.arch_seed`), the batch order and the augmentation from a
+(:func:`zclib.space.arch_seed`), the batch order and the augmentation from a
 ``torch.Generator`` seeded by (seed, cell); on CPU with a fixed thread count two runs
 give bit-identical weights.
 
@@ -196,9 +196,7 @@ def augment(x: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
 # -- one run ---------------------------------------------------------------------------
 
 def _seed(seed: int, arch: str) -> int:
-    from zclib.scoring import arch_seed
-
-    return arch_seed(seed, space.as_cell(arch))
+    return space.arch_seed(seed, space.as_cell(arch))
 
 
 def subset(n: int, fraction: float, seed: int) -> np.ndarray:
@@ -314,7 +312,7 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
             curve[epoch] = acc
             bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{acc:.1f}")
     row = {
-        "arch_str": arch, "index": _bench_index(arch), "setting": setting.name,
+        "arch_str": arch, "index": space.benchmark_index(arch), "setting": setting.name,
         **{k: v for k, v in dataclasses.asdict(setting).items()},
         "seed": int(seed), "test_acc": curve[setting.epochs], "test_loss": test_loss,
         "train_loss": train_loss, "curve": json.dumps(curve),
@@ -333,12 +331,6 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
     if return_net:
         row["net"] = net
     return row
-
-
-def _bench_index(arch: str) -> int:
-    from zclib.scoring import benchmark_index
-
-    return benchmark_index(arch)
 
 
 # -- many runs: resumable -------------------------------------------------------------
@@ -521,11 +513,9 @@ def time_zero_cost(archs: Sequence[str], proxies: dict[str, Sequence[str]],
 # -- CLI -------------------------------------------------------------------------------
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from zclib.results import sample_archs
-
     if (args.n is None) == (args.arch is None):
         raise ValueError("give exactly one of --n N or --arch ARCH")
-    archs = sample_archs(args.n, args.seed) if args.n else [args.arch]
+    archs = space.sample(args.n, args.seed) if args.n else [args.arch]
     settings = [Setting.parse(s) for s in args.setting]
     evals = [int(e) for e in args.eval_epochs.split(",") if e.strip()]
     out = None if args.out == "-" else args.out
@@ -544,7 +534,7 @@ def add_cli(sub) -> None:
     t = sub.add_parser("train", help="reduced training (EcoNAS-style proxies)")
     t.add_argument("--arch", default=None, help="one arch string")
     t.add_argument("--n", type=int, default=None,
-                   help="the first N archs of results.sample_archs(N, --seed)")
+                   help="the first N archs of space.sample(N, --seed)")
     t.add_argument("--setting", action="append", required=True,
                    help="e.g. r8c4e20 (repeatable); f<fraction>, b<batch> optional")
     t.add_argument("--seed", type=int, default=0)

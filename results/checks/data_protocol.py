@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zclib import results, stats
+from zclib import results, space, stats
 from zclib.paths import provenance
 from zclib.scoring import score_archs
 
@@ -34,7 +34,7 @@ def main():
     ds = results.canonical_dataset(sys.argv[1] if len(sys.argv) > 1 else "cifar100")
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    archs = results.sample_archs(n, 0)
+    archs = space.sample(n, 0)
     tabs, secs = {}, {}
     for name, (norm, augment) in SETTINGS.items():
         t0 = time.time()

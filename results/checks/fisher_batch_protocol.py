@@ -22,7 +22,7 @@ from zclib.scoring import seeded_network
 torch.set_num_threads(1)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 ds = "cifar100"
-archs = results.sample_archs(N, 0)
+archs = space.sample(N, 0)
 fixed = results.load_scores(ds, ["fisher"], n_archs=N, variant="foresight",
                             progress=False)
 per = []

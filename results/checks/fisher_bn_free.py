@@ -43,7 +43,7 @@ def main():
     ds = results.canonical_dataset(sys.argv[1] if len(sys.argv) > 1 else "cifar100")
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 400
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    archs = results.sample_archs(n, 0)
+    archs = space.sample(n, 0)
     if results.variant_coverage(ds, "fisher", "foresight") < len(archs):
         # a subset check: only where the shipped with-BN table covers the cells
         sys.exit(f"the shipped foresight fisher table of {ds} lacks some of the "

@@ -34,7 +34,7 @@ tab = results.with_accuracy(results.load_scores(ds, SHIPPED, progress=False), ds
 tab = tab.merge(fs[["arch_str", "fisher"]].rename(columns={"fisher": "fisher_fs"}),
                 on="arch_str")
 assert len(tab) == space.NUM_ARCHS, len(tab)
-sample = set(results.sample_archs(3000, 0))
+sample = set(space.sample(3000, 0))
 in_sample = tab["arch_str"].isin(sample).to_numpy()
 pub = reference.published("abdelfattah2021", "table_spearman_nb201", ds,
                           "spearman_all", "fisher")

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import torch
 
-from zclib import results, stats
+from zclib import results, space, stats
 from zclib.paths import provenance
 from zclib.scoring import Scorer
 
 torch.set_num_threads(1)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 400
 ds = "cifar100"
-archs = results.sample_archs(N, 0)
+archs = space.sample(N, 0)
 acc = results.with_accuracy(
     results.load_scores(ds, ["fisher"], n_archs=N, variant="foresight", progress=False),
     ds)["test_acc"].to_numpy()

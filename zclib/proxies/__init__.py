@@ -39,11 +39,10 @@ REGISTRY: dict[str, ProxySpec] = {f.spec.name: f.spec for f in _MODULE_FNS}
 # registered variants, scored only when named (not part of "all")
 VARIANTS = ("fisher_channel",)
 ABDELFATTAH = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
-# vote is not a per-network proxy: it combines these three across architectures
-# (see zclib.stats.vote_agreement / vote_score).
-VOTE_MEMBERS = ("synflow", "jacob_cov", "snip")
+# vote is not a per-network proxy: it combines proxies across architectures
+# (zclib.stats.VOTE_MEMBERS, vote_agreement, vote_score).
 
-__all__ = ["ProxySpec", "Pass", "proxy", "REGISTRY", "ABDELFATTAH", "VOTE_MEMBERS",
+__all__ = ["ProxySpec", "Pass", "proxy", "REGISTRY", "ABDELFATTAH",
            "names", "get", "resolve", "compute", "reduce"]
 
 

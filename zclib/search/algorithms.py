@@ -63,7 +63,6 @@ from __future__ import annotations
 import numpy as np
 
 from zclib.search.core import (
-    N_CELLS,
     N_EDGES,
     N_OPS,
     Evaluator,
@@ -76,6 +75,7 @@ from zclib.search.core import (
     one_hot,
     rng_of,
 )
+from zclib.space import NUM_ARCHS
 
 # ---------------------------------------------------------------------- helpers
 
@@ -85,7 +85,7 @@ def warmup_pool(proxy: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarr
 
     Ties keep the draw order (stable sort), so they are broken at random.
     """
-    pool = rng.choice(N_CELLS, size=n, replace=False)
+    pool = rng.choice(NUM_ARCHS, size=n, replace=False)
     return pool[np.argsort(-proxy[pool], kind="stable")]
 
 
@@ -128,8 +128,8 @@ def random_draws(n: int, seed, replace: bool = True) -> np.ndarray:
     """The ``n`` cells :func:`proxy_random_search` scores with this seed (to pick
     from the same draws by another key, e.g. Mellor et al.'s "optimal" row)."""
     rng = rng_of(seed)
-    return (rng.integers(0, N_CELLS, size=n) if replace
-            else rng.choice(N_CELLS, size=n, replace=False))
+    return (rng.integers(0, NUM_ARCHS, size=n) if replace
+            else rng.choice(NUM_ARCHS, size=n, replace=False))
 
 
 def random_search(ev: Evaluator, seed, proxy: np.ndarray | None = None,
@@ -143,7 +143,7 @@ def random_search(ev: Evaluator, seed, proxy: np.ndarray | None = None,
             break
         ev(i)
     while not ev.done():
-        ev(rng.integers(N_CELLS))
+        ev(rng.integers(NUM_ARCHS))
     return ev.trace(algorithm="rs", warmup=warmup)
 
 
@@ -173,7 +173,7 @@ def rea(ev: Evaluator, seed, population: int = 10, sample: int = 3,
     nbr = neighbours()
     n_nbr = nbr.shape[1]
     init = (warmup_pool(proxy, warmup, rng)[:population] if warmup
-            else rng.integers(0, N_CELLS, size=population))
+            else rng.integers(0, NUM_ARCHS, size=population))
     # ring buffers: slot `head` holds the oldest member once the population is full
     pop_idx = np.empty(population, dtype=np.int64)
     pop_fit = np.empty(population)
@@ -284,7 +284,7 @@ def reinforce(ev: Evaluator, seed, lr: float = 0.01, momentum: float = 0.9,
     ctl = _Controller(rng, lr, momentum)
     if warmup:
         finite = np.isfinite(proxy)
-        pct = np.zeros(N_CELLS)  # NaN scores: percentile 0
+        pct = np.zeros(NUM_ARCHS)  # NaN scores: percentile 0
         order = np.argsort(proxy[finite], kind="stable")
         pct[np.flatnonzero(finite)[order]] = 100.0 * np.arange(1, order.size + 1) / (
             order.size)
@@ -333,9 +333,9 @@ def predictor_search(ev: Evaluator, seed, n_init: int = 10, batch: int = 1,
     d = x.shape[1]
     # predictions live in product order (see core.additive_scores); -inf = trained
     to_code, to_index = index_to_code(), code_to_index()
-    untrained = np.zeros(N_CELLS)
+    untrained = np.zeros(NUM_ARCHS)
     init = (warmup_pool(proxy, warmup, rng)[:n_init] if warmup
-            else rng.choice(N_CELLS, size=n_init, replace=False))
+            else rng.choice(NUM_ARCHS, size=n_init, replace=False))
     xtx, xty = np.zeros((d, d)), np.zeros(d)  # raw sums x x^T and x y
     xs, ys = np.zeros(d), 0.0  # sums of x and y, to centre
 

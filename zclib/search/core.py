@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from zclib import space
+from zclib.space import NUM_ARCHS
 
-N_CELLS = space.NUM_ARCHS  # 15,625
 N_EDGES = space.NUM_EDGES  # 6
 N_OPS = len(space.OPS)  # 5
 _PLACE = N_OPS ** np.arange(N_EDGES - 1, -1, -1)  # base-5 place value of each edge
@@ -36,11 +36,11 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = space.benchmark_order()  # arch string of benchmark index i
     cells = np.array([space.parse(a) for a in order], dtype=np.int64)  # (N, 6)
     code = cells @ _PLACE  # base-5 number of each cell (product order position)
-    code_to_index = np.empty(N_CELLS, dtype=np.int64)
-    code_to_index[code] = np.arange(N_CELLS)
+    code_to_index = np.empty(NUM_ARCHS, dtype=np.int64)
+    code_to_index[code] = np.arange(NUM_ARCHS)
     # neighbour k of cell i: edge k // 4 set to the (k % 4)-th other op, as in
     # space.neighbours (same order)
-    nbr = np.empty((N_CELLS, N_EDGES * (N_OPS - 1)), dtype=np.int64)
+    nbr = np.empty((NUM_ARCHS, N_EDGES * (N_OPS - 1)), dtype=np.int64)
     k = 0
     for e in range(N_EDGES):
         for shift in range(1, N_OPS):
@@ -106,8 +106,8 @@ def additive_scores(w: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def one_hot() -> np.ndarray:
     """(15,625, 30) float one-hot encoding (edge-major: column 5*e + op)."""
-    x = np.zeros((N_CELLS, N_EDGES * N_OPS))
-    rows = np.arange(N_CELLS)[:, None]
+    x = np.zeros((NUM_ARCHS, N_EDGES * N_OPS))
+    rows = np.arange(NUM_ARCHS)[:, None]
     x[rows, np.arange(N_EDGES) * N_OPS + cells()] = 1.0
     x.setflags(write=False)
     return x
@@ -118,7 +118,7 @@ def by_index(df, column: str) -> np.ndarray:
 
     Missing cells are NaN. Use this for score tables (shipped in permutation order).
     """
-    out = np.full(N_CELLS, np.nan)
+    out = np.full(NUM_ARCHS, np.nan)
     out[df["index"].to_numpy()] = df[column].to_numpy(dtype=float)
     return out
 

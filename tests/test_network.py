@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from zclib import network
+from zclib import network, space
 
 GOOD = (
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
@@ -201,3 +201,16 @@ def test_batchnorm_double_backward_passes_gradgradcheck():
                          (x, w, b))
     assert gradgradcheck(lambda x: _BNTrain.apply(x, None, None, None, None, 0.1, 1e-5),
                          (x,))
+
+
+def test_seeded_build_draws_from_arch_seed_and_keeps_global_rng():
+    cell = space.parse(GOOD)
+    state = torch.random.get_rng_state()
+    a = network.build(GOOD, "cifar10", seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    torch.manual_seed(space.arch_seed(3, cell))
+    b = network.build(cell, "cifar10")
+    c = network.build(GOOD, "cifar10", seed=4)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)

@@ -95,7 +95,7 @@ def test_cache_key_covers_every_setting_field():
 @pytest.mark.parametrize("name", ["r8c4e1", "r16c8e1"])
 def test_setting_sets_channels_of_stem_and_cells(name):
     s = train.Setting.parse(name)
-    net = train.make_net(ARCH, s, seed=0)
+    net = network.build(ARCH, s.dataset, C=s.C, N=s.N, seed=0)
     assert net.stem[0].out_channels == s.C
     convs = [m for m in net.cells.modules() if isinstance(m, torch.nn.Conv2d)]
     assert {m.out_channels for m in convs} == {s.C, 2 * s.C, 4 * s.C}
@@ -141,23 +141,22 @@ def test_augment_crops_and_flips_within_the_padded_image():
     assert len({h[2] for h in seen}) == 2 and len({h[:2] for h in seen}) > 3
 
 
-def test_training_batches_have_the_setting_resolution(fake_cifar):
+def test_training_batches_have_the_setting_resolution(fake_cifar, monkeypatch):
     shapes = []
     s = small("r8c4e1")
-    orig = train.make_net
+    orig = network.build
 
-    def spy(arch, setting, seed):
-        net = orig(arch, setting, seed)
+    def spy(*args, **kwargs):
+        net = orig(*args, **kwargs)
         net.register_forward_pre_hook(lambda m, inp: shapes.append(inp[0].shape))
         return net
 
-    train.make_net = spy
-    try:
-        row = train.train_arch(ARCH, s, seed=0)
-    finally:
-        train.make_net = orig
+    monkeypatch.setattr(network, "build", spy)
+    row = train.train_arch(ARCH, s, seed=0)
+    monkeypatch.undo()
     assert {tuple(sh[1:]) for sh in shapes} == {(3, 8, 8)}
-    assert row["flops_fwd"] == network.count_flops(orig(ARCH, s, 0), 8)
+    net = network.build(ARCH, s.dataset, C=s.C, N=s.N, seed=0)
+    assert row["flops_fwd"] == network.count_flops(net, 8)
     assert row["train_flops"] == 3 * row["flops_fwd"] * 512 * 1
     assert row["n_train"] == 512
 
@@ -168,7 +167,7 @@ def test_training_batches_have_the_setting_resolution(fake_cifar):
 def test_one_training_step_lowers_the_loss():
     # a small step, so that first order holds (lr 0.1 can overshoot on one batch)
     s = train.Setting.parse("r8c4e1", lr=0.01)
-    net = train.make_net(ARCH, s, seed=0)
+    net = network.build(ARCH, s.dataset, C=s.C, N=s.N, seed=0)
     images, labels = synthetic_images(128)
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(255)
     x = torch.nn.functional.avg_pool2d(x, 4)

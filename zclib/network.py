@@ -351,8 +351,14 @@ def build(
     variant: str = "official",
     bn: bool = True,
     num_classes: int | None = None,
+    seed: int | None = None,
 ) -> NB201Network:
     """Build the network for a cell and dataset (10, 100 or 120 classes).
+
+    ``seed`` gives the one seeded build every part of zclib uses (scorer, training,
+    checks): weights drawn from :func:`zclib.space.arch_seed` ``(seed, cell)``, so
+    they depend on the run seed and the cell only, and the global RNG is left as it
+    was.
 
     Args:
         arch: arch string or 6-tuple cell.
@@ -362,12 +368,17 @@ def build(
         variant: ``"official"`` or ``"foresight"`` (see the module docstring).
         bn: False removes BatchNorm (see the module docstring).
         num_classes: overrides the dataset's class count.
+        seed: run seed; None draws from the global RNG.
 
     Returns:
-        A freshly initialised :class:`NB201Network` (PyTorch default init, global RNG).
+        A freshly initialised :class:`NB201Network` (PyTorch default init).
     """
     ncls = num_classes or NUM_CLASSES[canonical_dataset(dataset)]
-    return NB201Network(arch, ncls, C=C, N=N, variant=variant, bn=bn)
+    if seed is None:
+        return NB201Network(arch, ncls, C=C, N=N, variant=variant, bn=bn)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(space.arch_seed(seed, space.as_cell(arch)))
+        return NB201Network(arch, ncls, C=C, N=N, variant=variant, bn=bn)
 
 
 def count_params(net: nn.Module) -> int:

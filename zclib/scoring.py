@@ -46,16 +46,6 @@ from zclib.paths import (
 )
 
 
-def seeded_network(cell: Sequence[int], dataset: str, seed: int,
-                   variant: str = "official", bn: bool = True) -> torch.nn.Module:
-    """The network the scorer scores for ``(seed, cell)``: weights drawn from
-    :func:`zclib.space.arch_seed`, the global RNG left as it was (see
-    :func:`zclib.network.build` for ``variant`` and ``bn``)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(space.arch_seed(seed, cell))
-        return build(cell, dataset, variant=variant, bn=bn)
-
-
 class Scorer:
     """Scores single architectures with a fixed configuration (one per process).
 
@@ -117,7 +107,7 @@ class Scorer:
         cell = space.as_cell(arch)
         arch_str = space.format_arch(cell)
         t0 = time.perf_counter()
-        net = seeded_network(cell, self.dataset, self.seed, self.variant)
+        net = build(cell, self.dataset, variant=self.variant, seed=self.seed)
         net = net.to(self.device)
         scores = zproxies.compute(net, self.proxies, self.batches, mode=self.mode,
                                   context={"arch": arch_str, "dataset": self.dataset},

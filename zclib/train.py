@@ -59,8 +59,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from zclib import space
-from zclib.network import build, count_flops, count_params
+from zclib import network, space
+from zclib.network import count_flops, count_params
 from zclib.paths import (
     RESULTS_DIR,
     canonical_dataset,
@@ -195,10 +195,6 @@ def augment(x: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
 
 # -- one run ---------------------------------------------------------------------------
 
-def _seed(seed: int, arch: str) -> int:
-    return space.arch_seed(seed, space.as_cell(arch))
-
-
 def subset(n: int, fraction: float, seed: int) -> np.ndarray:
     """Indices of the training subset: the same for every architecture of a seed."""
     if fraction >= 1:
@@ -220,13 +216,6 @@ def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
         correct += (out.argmax(1) == y[i:i + batch]).sum().item()
     net.train(was)
     return 100.0 * correct / len(x), loss / len(x)
-
-
-def make_net(arch: str, setting: Setting, seed: int) -> torch.nn.Module:
-    """The reduced network (C, N of the setting), weights drawn from (seed, cell)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_seed(seed, arch))
-        return build(arch, setting.dataset, C=setting.C, N=setting.N)
 
 
 def make_optimizer(net: torch.nn.Module, setting: Setting):
@@ -275,10 +264,11 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
     xtr, ytr = load_tensors("train", setting.resolution, device)
     xte, yte = load_tensors("test", setting.resolution, device)
     idx = torch.from_numpy(subset(len(xtr), setting.fraction, seed)).to(device)
-    net = make_net(arch, setting, seed).to(device)
+    net = network.build(arch, setting.dataset, C=setting.C, N=setting.N,
+                        seed=seed).to(device)
     flops = count_flops(net, setting.resolution)
     opt, sched = make_optimizer(net, setting)
-    gen = torch.Generator().manual_seed(_seed(seed, arch))
+    gen = torch.Generator().manual_seed(space.arch_seed(seed, space.as_cell(arch)))
     want = {int(e) for e in eval_epochs} | {setting.epochs}
     curve: dict[int, float] = {}
     t_load = time.perf_counter() - t0  # data (cached per process) + network build

@@ -16,8 +16,8 @@ import torch
 
 from zclib import data, results, space, stats
 from zclib import proxies as zp
+from zclib.network import build
 from zclib.paths import provenance
-from zclib.scoring import seeded_network
 
 torch.set_num_threads(1)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
@@ -29,7 +29,7 @@ per = []
 t0 = time.time()
 for k, a in enumerate(archs):
     b = data.get_batch(ds, 64, seed=0, index=1000 + k)
-    net = seeded_network(space.as_cell(a), ds, 0, "foresight")
+    net = build(a, ds, variant="foresight", seed=0)
     per.append(zp.compute(net, ["fisher"], [(b.x, b.y)], copy_net=False)["fisher"])
     if k % 50 == 0:
         print(k, time.time() - t0, flush=True)

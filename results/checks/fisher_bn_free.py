@@ -24,8 +24,8 @@ import torch
 
 from zclib import data, reference, results, space, stats
 from zclib import proxies as zp
+from zclib.network import build
 from zclib.paths import provenance
-from zclib.scoring import seeded_network
 
 
 def _score(task):
@@ -34,7 +34,7 @@ def _score(task):
     b = data.get_batch(ds, 64, seed=0)
     out = []
     for a in archs:
-        net = seeded_network(space.as_cell(a), ds, 0, "foresight", bn=False)
+        net = build(a, ds, variant="foresight", bn=False, seed=0)
         out.append(zp.compute(net, ["fisher"], [(b.x, b.y)], copy_net=False)["fisher"])
     return out
 

@@ -2,46 +2,78 @@
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
+RUFF   := $(VENV)/bin/ruff
 STAMP  := $(VENV)/.installed
 KERNEL := zclib
+LINTED := zclib tests results/checks notebooks
 
-.PHONY: help env data test test-slow smoke reproduce bench verify-scores lint clean-env
+# -- what each notebook reads: make re-runs a notebook only when one of these changed.
+# Stamps live in git-ignored results/.done/, so a fresh clone runs everything and an
+# interrupted `make reproduce` resumes with the first notebook that did not finish.
+# (The benchmark and image data outside the repository are not tracked here.)
+DONE       := results/.done
+NOTEBOOKS  := $(basename $(notdir $(wildcard notebooks/[0-9][0-9]_*.ipynb)))
+SRC        := $(shell find zclib -name '*.py')
+SCORES     := $(wildcard results/scores/*.parquet results/scores/variants/*.parquet)
+TRAIN      := $(wildcard results/train/*.parquet)
+SPEED      := $(wildcard results/bench/*.json)
+NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
+
+.PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
+        clean-env $(NOTEBOOKS)
 
 help:  ## list targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
+	@echo "  NN_name          one notebook, e.g. make 01_table_spearman_nb201 (make -B: force)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -e '.[dev]'
+	$(PY) -m pip install -qq -e '.[dev,notebooks]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (zclib)" >/dev/null
 	touch $(STAMP)
 
-env: $(STAMP)  ## build .venv (Python 3.11, zclib editable, Jupyter kernel "zclib")
+env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks], Jupyter kernel "zclib")
 
 data: $(STAMP)  ## report which images and benchmark tables are found, and where
 	$(PY) -m zclib data
 
-test: $(STAMP)  ## fast test tier (CPU, minutes), incl. notebook smoke runs
+lint: $(STAMP)  ## ruff check + format check (zclib, tests, results/checks, notebooks)
+	$(RUFF) check $(LINTED)
+	$(RUFF) format --check $(LINTED)
+
+format: $(STAMP)  ## apply the formatter (ruff format)
+	$(RUFF) format $(LINTED)
+
+test: lint  ## lint, then the fast test tier (CPU, minutes), incl. notebook smoke runs
 	$(PY) -m pytest -q
 
-test-slow: $(STAMP)  ## slow checks (correlations on 1,000 archs, workers)
+test-slow: $(STAMP)  ## slow tier: every notebook at its default size vs its committed numbers, workers, real JPEG decode
 	$(PY) -m pytest -q -m slow
 
 smoke: $(STAMP)  ## run every notebook at a tiny size into results/smoke/
 	$(PY) -m zclib notebooks --smoke --results-dir results/smoke
 
-reproduce: $(STAMP)  ## run every notebook at its default size; outputs under results/
-	$(PY) -m zclib notebooks
+reproduce: $(addprefix $(DONE)/,$(NOTEBOOKS))  ## run every notebook that changed at its default size; outputs under results/
+
+$(NOTEBOOKS): %: $(DONE)/%
+
+$(DONE)/%: notebooks/%.ipynb $(SRC) $(STAMP)
+	$(PY) -m zclib notebooks --only $*
+	@mkdir -p $(DONE) && touch $@
+
+# the extra inputs of each notebook
+$(DONE)/01_table_spearman_nb201 $(DONE)/02_zico_vs_params $(DONE)/03_naswot_correlation: $(SCORES)
+$(DONE)/04_search_course_project $(DONE)/05_search_baselines_time_budget \
+$(DONE)/06_search_zero_cost_speedup: $(SCORES) $(SPEED)
+$(DONE)/07_econas_reduced_training: $(SCORES) $(TRAIN)
+$(DONE)/99_summary: $(NUMBERS)
 
 bench: $(STAMP)  ## speed benchmark (fused vs naive, CPU) -> results/bench/
 	$(PY) -m zclib speed --dataset cifar10 --n 20 --batch-size 64 --device cpu --out results/bench/cpu_cifar10_b64.json
 
 verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
 	$(PY) -m zclib verify-scores --n 20
-
-lint: $(STAMP)  ## ruff
-	$(VENV)/bin/ruff check zclib tests
 
 clean-env:  ## remove .venv
 	rm -rf $(VENV)

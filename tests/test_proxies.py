@@ -80,6 +80,11 @@ def test_grad_norm(tiny):
     assert score(net, "grad_norm", b) == pytest.approx(
         float(g[0].norm() + g[1].norm()), rel=1e-6
     )
+    # computed in the network's float32 (float64=False): bit for bit, the reducer
+    # summing the float32 norms in float64
+    assert score(net, "grad_norm", b) == float(
+        g[0].norm().double() + g[1].norm().double()
+    )
 
 
 def test_snip_is_abs_mask_gradient(tiny):
@@ -93,6 +98,11 @@ def test_snip_is_abs_mask_gradient(tiny):
     gc, gf = torch.autograd.grad(loss, [mc, mf])
     expected = float(gc.abs().sum() + gf.abs().sum())
     assert score(net, "snip", b) == pytest.approx(expected, rel=1e-5)
+    g = weight_grads(net, x, y)  # float32, bit for bit: |w * dL/dw|
+    w = [net.conv.weight.detach(), net.fc.weight.detach()]
+    assert score(net, "snip", b) == float(
+        sum((wi * gi).abs().double().sum() for wi, gi in zip(w, g, strict=True))
+    )
 
 
 def test_grasp_with_explicit_hessian(tiny):
@@ -148,6 +158,8 @@ def test_jacob_cov_as_reference_with_eig(tiny):
     v, _ = np.linalg.eig(np.corrcoef(jac))
     expected = float(-np.sum(np.log(v.real + 1e-5) + 1.0 / (v.real + 1e-5)))
     assert score(net, "jacob_cov", b) == pytest.approx(expected, rel=1e-6)
+    # the float32 Jacobian, bit for bit (float64=False)
+    assert score(net, "jacob_cov", b) == eval_score(jac)
     # constant rows: NaN, as the reference
     assert math.isnan(eval_score(np.zeros((4, 10))))
 
@@ -204,6 +216,7 @@ def test_zico_literal_formula(tiny):
         if s != 0:
             expected += np.log(s)
     assert score(net, "zico", b) == pytest.approx(float(expected), rel=1e-6)
+    assert score(net, "zico", b) == zico_from_grads(grads)  # float32 grads, exactly
     with pytest.raises(ValueError):
         zico_from_grads([[torch.ones(3)]])
 

@@ -126,6 +126,13 @@ def test_grasp_with_explicit_hessian(tiny):
     got = score(net, "grasp", b)
     assert net_d is net
     assert got == pytest.approx(expected, rel=1e-3, abs=1e-7)
+    # in the network's float32 (float64=False), bit for bit: -w * Hg from autograd
+    x, w = b[0][0], [net.conv.weight, net.fc.weight]
+    g = torch.autograd.grad(F.cross_entropy(net(x), y), w, create_graph=True)
+    hg = torch.autograd.grad(sum((gi.detach() * gi).sum() for gi in g), w)
+    assert got == float(
+        sum((-(wi.detach() * h)).double().sum() for wi, h in zip(w, hg, strict=True))
+    )
 
 
 def test_fisher_from_retained_activation_gradients(tiny):
@@ -147,6 +154,18 @@ def test_fisher_from_retained_activation_gradients(tiny):
     assert score(net, "fisher_channel", b) == pytest.approx(
         float((f1 + f2).detach()), rel=1e-5
     )
+    # in the network's float32 (float64=False), bit for bit, through the modules
+    a1 = net.conv(x)
+    a1.retain_grad()
+    a2 = net.fc(net.pool(net.relu(net.bn(a1))).flatten(1))
+    a2.retain_grad()
+    F.cross_entropy(a2, y).backward()
+    c1 = (a1 * a1.grad).sum((2, 3)).pow(2).mean(0).mul(0.5).detach()
+    c2 = (a2 * a2.grad).pow(2).mean(0).mul(0.5).detach()
+    assert score(net, "fisher", b) == float((c1 * 27).double().sum()
+                                            + (c2 * 4).double().sum())
+    assert score(net, "fisher_channel", b) == float(c1.double().sum()
+                                                    + c2.double().sum())
 
 
 def test_jacob_cov_as_reference_with_eig(tiny):

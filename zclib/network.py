@@ -29,10 +29,9 @@ Variants (recorded with every score):
 BatchNorm is removed in one way only, :func:`without_bn` (``build(bn=False)`` and the
 proxies' pass for a ``bn=False`` spec such as synflow both call it). Official variant:
 every BN goes. Foresight variant: stem, cell and final BN go but the residual blocks
-keep theirs, exactly as foresight's ``use_bn=False`` copy does. Removing BN from a
-built network gives the same weights as a network built without it: BN
-initialisation draws nothing from the RNG (ones, zeros), so every other weight is
-drawn in the same order (tested).
+keep theirs, exactly as foresight's ``use_bn=False`` copy does. The BN-free network
+keeps every other weight of the network with BN, as if built without BN: BN
+initialisation draws nothing from the RNG (ones, zeros; tested).
 
 The ops' CPU autograd kernels (BatchNorm2d, AvgPool3x3) live in :mod:`zclib.kernels`.
 """

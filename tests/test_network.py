@@ -87,122 +87,6 @@ def test_cost_cli_bad_arch_exits_2():
     assert r.returncode == 2 and "error" in r.stderr
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_avg_pool_fast_path_is_bit_identical(dtype):
-    """The channels-last CPU path of avg_pool_3x3 gives the NCHW module's numbers
-    exactly: output, gradient and GraSP-style second derivative."""
-    from torch import autograd
-
-    from zclib.network import AvgPool3x3
-
-    g = torch.Generator().manual_seed(0)
-    x0 = torch.randn(4, 5, 9, 7, generator=g, dtype=dtype)
-    w = torch.randn(4, 5, 9, 7, generator=g, dtype=dtype)
-    ref = torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-
-    def chain(pool):
-        x = x0.clone().requires_grad_()
-        y = pool(x * 1.5)
-        (gx,) = autograd.grad((y * w).pow(2).sum(), x, create_graph=True)
-        (hx,) = autograd.grad((gx * w).sum(), x)
-        return y, gx, hx
-
-    for a, b in zip(chain(ref), chain(AvgPool3x3()), strict=True):
-        assert a.is_contiguous() and b.is_contiguous()
-        assert torch.equal(a, b)
-    # a non-contiguous input takes the standard path, same numbers
-    xt = x0.transpose(2, 3)
-    assert torch.equal(AvgPool3x3()(xt), ref(xt))
-
-
-def _bn_pair(dtype, affine, track):
-    """A stock nn.BatchNorm2d and our BatchNorm2d with the same parameters."""
-    ref = torch.nn.BatchNorm2d(5, affine=affine, track_running_stats=track).to(dtype)
-    if affine:
-        with torch.no_grad():
-            ref.weight.uniform_(0.5, 1.5, generator=torch.Generator().manual_seed(1))
-            ref.bias.normal_(generator=torch.Generator().manual_seed(2))
-    ours = network.BatchNorm2d(5, affine=affine, track_running_stats=track).to(dtype)
-    ours.load_state_dict(ref.state_dict())
-    return ref, ours
-
-
-def _bn_chain(bn, x0, k1, k2, second=True):
-    """conv -> BN -> ReLU-ish -> conv, a loss, its gradient w.r.t. (x, convs, BN
-    params) with the graph kept, and a GraSP-style Hessian-vector product."""
-    import torch.nn.functional as F
-    from torch import autograd
-
-    x = x0.clone().requires_grad_()
-    c1, c2 = k1.clone().requires_grad_(), k2.clone().requires_grad_()
-    h = bn(F.conv2d(x, c1, padding=1))
-    h = F.conv2d(F.relu(h) + 0.3 * h, c2, padding=1)
-    w = torch.linspace(-1, 1, h.numel(), dtype=h.dtype).view_as(h)
-    loss = (h * w).pow(2).mean() + h.pow(3).mean()
-    wrt = [x, c1, c2] + [p for p in bn.parameters()]
-    g = autograd.grad(loss, wrt, create_graph=second)
-    if not second:
-        return [h.detach()] + list(g)
-    z = sum((1.7 * q.detach() * q).sum() for q in g)
-    hv = autograd.grad(z, wrt)
-    return [h.detach()] + [q.detach() for q in g] + list(hv)
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("affine,track", [(True, True), (False, False)])
-def test_batchnorm_first_order_is_bit_identical(dtype, affine, track):
-    """Our BN gives nn.BatchNorm2d's output, gradients and running stats exactly."""
-    gen = torch.Generator().manual_seed(0)
-    x0 = torch.randn(6, 4, 5, 5, generator=gen, dtype=dtype)
-    k1 = torch.randn(5, 4, 3, 3, generator=gen, dtype=dtype) * 0.3
-    k2 = torch.randn(3, 5, 3, 3, generator=gen, dtype=dtype) * 0.3
-    ref, ours = _bn_pair(dtype, affine, track)
-    ref_out = _bn_chain(ref, x0, k1, k2, False)
-    for a, b in zip(ref_out, _bn_chain(ours, x0, k1, k2, False), strict=True):
-        assert torch.equal(a, b)
-    for a, b in zip(ref.state_dict().values(), ours.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
-    ours.eval()  # eval mode: the standard module's path
-    ref.eval()
-    if track:
-        assert torch.equal(ours(x0[:, :1].expand(-1, 5, -1, -1)),
-                           ref(x0[:, :1].expand(-1, 5, -1, -1)))
-
-
-@pytest.mark.parametrize("affine,track", [(True, True), (False, False)])
-def test_batchnorm_second_derivative_matches_pytorch(affine, track):
-    """Float64: the closed-form double backward equals PyTorch's generic one (every
-    term: cotangents on gx and on ggamma/gbeta, derivatives w.r.t. x, gy, gamma)."""
-    gen = torch.Generator().manual_seed(3)
-    dt = torch.float64
-    x0 = torch.randn(6, 4, 5, 5, generator=gen, dtype=dt)
-    k1 = torch.randn(5, 4, 3, 3, generator=gen, dtype=dt) * 0.3
-    k2 = torch.randn(3, 5, 3, 3, generator=gen, dtype=dt) * 0.3
-    ref, ours = _bn_pair(dt, affine, track)
-    a, b = _bn_chain(ref, x0, k1, k2), _bn_chain(ours, x0, k1, k2)
-    n = 4 + (2 if affine else 0)  # output + first-order grads
-    for u, v in zip(a[:n], b[:n], strict=True):
-        assert torch.equal(u, v)
-    for u, v in zip(a[n:], b[n:], strict=True):
-        assert (u - v).abs().max() <= 1e-10 * u.abs().max()
-
-
-def test_batchnorm_double_backward_passes_gradgradcheck():
-    """Independent of PyTorch's formula: finite differences of the first backward."""
-    from torch.autograd import gradgradcheck
-
-    from zclib.network import _BNTrain
-
-    gen = torch.Generator().manual_seed(4)
-    x = torch.randn(3, 2, 3, 3, generator=gen, dtype=torch.float64, requires_grad=True)
-    w = (torch.rand(2, generator=gen, dtype=torch.float64) + 0.5).requires_grad_()
-    b = torch.randn(2, generator=gen, dtype=torch.float64, requires_grad=True)
-    assert gradgradcheck(lambda x, w, b: _BNTrain.apply(x, w, b, None, None, 0.1, 1e-5),
-                         (x, w, b))
-    assert gradgradcheck(lambda x: _BNTrain.apply(x, None, None, None, None, 0.1, 1e-5),
-                         (x,))
-
-
 def test_seeded_build_draws_from_arch_seed_and_keeps_global_rng():
     cell = space.parse(GOOD)
     state = torch.random.get_rng_state()
@@ -214,3 +98,35 @@ def test_seeded_build_draws_from_arch_seed_and_keeps_global_rng():
     sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+
+
+@pytest.mark.parametrize("variant,kept", [("official", 0), ("foresight", 4)])
+def test_without_bn_is_the_one_way_bn_goes(variant, kept):
+    """build(bn=False) is without_bn of the same seeded build: every other tensor
+    equal, the foresight residual blocks (two x conv_a, conv_b) keep their BN."""
+    with_bn = network.build(GOOD, "cifar10", variant=variant, seed=2)
+    bn_keys = {k for k, m in with_bn.named_modules()
+               if isinstance(m, torch.nn.BatchNorm2d)}
+    stripped = network.without_bn(with_bn)
+    assert stripped is with_bn and not stripped.bn
+    built = network.build(GOOD, "cifar10", variant=variant, bn=False, seed=2)
+    assert not built.bn
+    left = [m for m in built.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(left) == kept
+    a, b = stripped.state_dict(), built.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    assert len(bn_keys) > kept  # something was removed
+    ref = network.build(GOOD, "cifar10", variant=variant, seed=2).state_dict()
+    for k, v in b.items():  # the weights are those of the network with BN
+        assert torch.equal(v, ref[k]), k
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.isfinite(built(x)).all()
+
+
+def test_without_bn_on_any_module():
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4),
+                              torch.nn.Sequential(torch.nn.BatchNorm2d(4)))
+    network.without_bn(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    assert isinstance(net[1], torch.nn.Identity) and isinstance(net[2][0],
+                                                                torch.nn.Identity)

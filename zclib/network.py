@@ -26,9 +26,14 @@ Variants (recorded with every score):
   and add exactly zero to every proxy, so we do not build them (only the order in
   which weights are drawn from the RNG differs).
 
-``bn=False`` removes BatchNorm (used by synflow). Official variant: every BN goes.
-Foresight variant: stem, cell and final BN go but the residual blocks keep theirs,
-exactly as foresight's ``use_bn=False`` copy does.
+BatchNorm is removed in one way only, :func:`without_bn` (``build(bn=False)`` and the
+proxies' pass for a ``bn=False`` spec such as synflow both call it). Official variant:
+every BN goes. Foresight variant: stem, cell and final BN go but the residual blocks
+keep theirs, exactly as foresight's ``use_bn=False`` copy does. The BN-free network
+keeps every other weight of the network with BN, as if built without BN: BN
+initialisation draws nothing from the RNG (ones, zeros; tested).
+
+The ops' CPU autograd kernels (BatchNorm2d, AvgPool3x3) live in :mod:`zclib.kernels`.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import torch
 from torch import nn
 
 from zclib import space
+from zclib.kernels import AvgPool3x3, BatchNorm2d
 from zclib.paths import NUM_CLASSES, canonical_dataset
 
 VARIANTS = ("official", "foresight")
@@ -47,135 +53,15 @@ VARIANTS = ("official", "foresight")
 RESOLUTION = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}
 
 
-def _bn(c: int, enabled: bool, affine: bool = True, track: bool = True) -> nn.Module:
-    return (
-        BatchNorm2d(c, affine=affine, track_running_stats=track)
-        if enabled
-        else nn.Identity()
-    )
-
-
-def _per_channel(t: torch.Tensor) -> torch.Tensor:
-    return t.view(1, -1, 1, 1)
-
-
-_NHW = (0, 2, 3)
-
-
-class _BNTrain(torch.autograd.Function):
-    """Training-mode batch norm: PyTorch's own forward and backward kernels
-    (``native_batch_norm`` / ``native_batch_norm_backward``: identical numbers), with
-    the backward itself a :class:`_BNBackward` so that a second derivative takes the
-    closed form below instead of PyTorch's generic double backward."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
-        y, mean, invstd = torch.ops.aten.native_batch_norm(
-            x, weight, bias, running_mean, running_var, True, momentum, eps)
-        ctx.save_for_backward(x, weight, mean, invstd)
-        ctx.eps = eps
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, weight, mean, invstd = ctx.saved_tensors
-        gx, gw, gb = _BNBackward.apply(gy, x, weight, mean, invstd, ctx.eps)
-        return gx, gw, gb, None, None, None, None
-
-
-class _BNBackward(torch.autograd.Function):
-    """The first backward of training-mode BN and its exact derivative.
-
-    Per channel, with M = N*H*W, s = 1/sqrt(var + eps), xh = (x - mean) s, g = gamma
-    (1 without affine) and <t> the mean over (N, H, W), the first backward is
-    gx = g s (gy - <gy> - xh <gy xh>), ggamma = M <gy xh>, gbeta = M <gy>.
-    Given cotangents (u, ugamma, ubeta) of (gx, ggamma, gbeta), with a = <gy>,
-    b = <gy xh>, c = <u>, d = <u xh>, e = <u gy>:
-      d/dgy    = g s (u - c - xh d) + ugamma xh + ubeta
-      d/dx     = -g s^2 [xh (e - a c - 3 b d) + d (gy - a) + b (u - c)]
-                 + ugamma s (gy - a - xh b)
-      d/dgamma = M s (e - a c - b d)
-    (the x-dependence of mean and s included). Same values as PyTorch's
-    ``batchnorm_double_backward`` up to rounding (1e-13 relative in float64, tested)
-    in ~14 passes over the activations instead of ~35: GraSP's Hessian-gradient
-    product spent ~30% of the whole proxy pass there on CPU.
-    """
-
-    @staticmethod
-    def forward(ctx, gy, x, weight, mean, invstd, eps):
-        affine = weight is not None
-        gx, gw, gb = torch.ops.aten.native_batch_norm_backward(
-            gy, x, weight, None, None, mean, invstd, True, eps, [True, affine, affine])
-        ctx.save_for_backward(gy, x, weight, mean, invstd)
-        ctx.set_materialize_grads(False)  # backward takes None cotangents as zero
-        return gx, gw, gb
-
-    @staticmethod
-    def backward(ctx, u, ugamma, ubeta):
-        gy, x, weight, mean, invstd = ctx.saved_tensors
-        need_gy, need_x, need_w = ctx.needs_input_grad[:3]
-        m = x.numel() // x.shape[1]
-        s = invstd
-        g = weight if weight is not None else torch.ones_like(s)
-        zero = torch.zeros_like(s)
-        ugamma = zero if ugamma is None else ugamma
-        ubeta = zero if ubeta is None else ubeta
-        xh = torch.addcmul(_per_channel(-mean * s), x, _per_channel(s))
-        a = gy.sum(_NHW) / m
-        b = (gy * xh).sum(_NHW) / m
-        if u is not None:
-            c, d = u.sum(_NHW) / m, (u * xh).sum(_NHW) / m
-            e = (u * gy).sum(_NHW) / m if (need_x or need_w) else zero
-        else:
-            c = d = e = zero
-        d_gy = d_x = d_w = None
-        if need_gy:
-            gs = g * s
-            d_gy = torch.addcmul(_per_channel(ubeta - gs * c), xh,
-                                 _per_channel(ugamma - gs * d))
-            if u is not None:
-                d_gy.addcmul_(u, _per_channel(gs))
-        if need_x:
-            gs2 = g * s * s
-            d_x = torch.addcmul(
-                _per_channel(gs2 * (d * a + b * c) - ugamma * s * a), xh,
-                _per_channel(-gs2 * (e - a * c - 3 * b * d) - ugamma * s * b))
-            d_x.addcmul_(gy, _per_channel(ugamma * s - gs2 * d))
-            if u is not None:
-                d_x.addcmul_(u, _per_channel(-gs2 * b))
-        if need_w and weight is not None:
-            d_w = m * s * (e - a * c - b * d)
-        return d_gy, d_x, d_w, None, None, None
-
-
-class BatchNorm2d(nn.BatchNorm2d):
-    """``nn.BatchNorm2d`` whose training-mode CPU autograd path is :class:`_BNTrain`:
-    the same forward, running-stat update and gradient (bit-identical, tested) and a
-    closed-form, ~2.5x cheaper second derivative. Elsewhere (eval mode, no grad,
-    GPUs) the standard module runs."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.training and x.device.type == "cpu" and torch.is_grad_enabled()
-                and self.momentum is not None):
-            return super().forward(x)
-        self._check_input_dim(x)
-        if self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-        return _BNTrain.apply(x, self.weight, self.bias, self.running_mean,
-                              self.running_var, self.momentum, self.eps)
-
-
 class ReLUConvBN(nn.Sequential):
     """ReLU -> Conv2d -> BN (official ``ReLUConvBN``; conv bias iff BN is
     affine-free)."""
 
-    def __init__(
-        self, c_in, c_out, k, stride, padding, bn=True, affine=True, track=True
-    ):
+    def __init__(self, c_in, c_out, k, stride, padding, affine=True, track=True):
         super().__init__(
             nn.ReLU(inplace=False),
             nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=not affine),
-            _bn(c_out, bn, affine, track),
+            BatchNorm2d(c_out, affine=affine, track_running_stats=track),
         )
 
 
@@ -186,68 +72,13 @@ class Zero(nn.Module):
         return x.mul(0.0)
 
 
-_CL = torch.channels_last
-# kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
-_POOL3 = ([3, 3], [1, 1], [1, 1], False, False, None)
-
-
-class _AvgPoolCL(torch.autograd.Function):
-    """``avg_pool2d(x, 3, 1, 1, count_include_pad=False)`` computed in channels-last
-    layout and returned contiguous: bit-identical to the NCHW kernel (forward,
-    gradient and second derivative; tested), ~4x faster on CPU, where PyTorch's NCHW
-    average-pooling kernel is slower than a 3x3 convolution."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.shape = x.shape
-        y = torch.ops.aten.avg_pool2d(x.contiguous(memory_format=_CL), *_POOL3)
-        return y.contiguous()
-
-    @staticmethod
-    def backward(ctx, g):
-        return _AvgPoolCLT.apply(g, ctx.shape)
-
-
-class _AvgPoolCLT(torch.autograd.Function):
-    """The adjoint of :class:`_AvgPoolCL` (its gradient), itself differentiable so
-    that second derivatives (GraSP's Hessian-gradient product) take the fast path."""
-
-    @staticmethod
-    def forward(ctx, g, shape):
-        like = torch.empty(shape, dtype=g.dtype, device=g.device, memory_format=_CL)
-        gx = torch.ops.aten.avg_pool2d_backward(
-            g.contiguous(memory_format=_CL), like, *_POOL3
-        )
-        return gx.contiguous()
-
-    @staticmethod
-    def backward(ctx, gg):
-        return _AvgPoolCL.apply(gg), None
-
-
-class AvgPool3x3(nn.AvgPool2d):
-    """The ``avg_pool_3x3`` op: ``AvgPool2d(3, 1, 1, count_include_pad=False)``.
-
-    On CPU, NCHW inputs go through the channels-last kernel (same numbers, faster);
-    elsewhere the standard module runs.
-    """
-
-    def __init__(self):
-        super().__init__(3, stride=1, padding=1, count_include_pad=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type == "cpu" and x.dim() == 4 and x.is_contiguous():
-            return _AvgPoolCL.apply(x)
-        return super().forward(x)
-
-
 class ResidualBlock(nn.Module):
     """Official ``ResNetBasicblock`` with stride 2 (the reduction between stages)."""
 
-    def __init__(self, c_in: int, c_out: int, bn: bool = True):
+    def __init__(self, c_in: int, c_out: int):
         super().__init__()
-        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1, bn=bn)
-        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1, bn=bn)
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1)
         self.downsample = nn.Sequential(
             nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
             nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
@@ -257,9 +88,7 @@ class ResidualBlock(nn.Module):
         return self.downsample(x) + self.conv_b(self.conv_a(x))
 
 
-def make_op(
-    op: str, c: int, bn: bool = True, affine: bool = True, track: bool = True
-) -> nn.Module:
+def make_op(op: str, c: int, affine: bool = True, track: bool = True) -> nn.Module:
     """One cell op at stride 1 with ``c`` channels in and out."""
     if op == "none":
         return Zero()
@@ -268,9 +97,9 @@ def make_op(
     if op == "avg_pool_3x3":
         return AvgPool3x3()
     if op == "nor_conv_1x1":
-        return ReLUConvBN(c, c, 1, 1, 0, bn, affine, track)
+        return ReLUConvBN(c, c, 1, 1, 0, affine, track)
     if op == "nor_conv_3x3":
-        return ReLUConvBN(c, c, 3, 1, 1, bn, affine, track)
+        return ReLUConvBN(c, c, 3, 1, 1, affine, track)
     raise ValueError(f"unknown op {op!r}; expected one of {', '.join(space.OPS)}")
 
 
@@ -278,12 +107,10 @@ class Cell(nn.Module):
     """Official ``InferCell``: node i = sum over j<i of op_{j->i}(node j); output
     node 3."""
 
-    def __init__(self, cell: space.Cell, c: int, bn=True, affine=True, track=True):
+    def __init__(self, cell: space.Cell, c: int, affine=True, track=True):
         super().__init__()
         self.edges = [(j, i) for j, i in space.EDGES]
-        self.ops = nn.ModuleList(
-            make_op(space.OPS[o], c, bn, affine, track) for o in cell
-        )
+        self.ops = nn.ModuleList(make_op(space.OPS[o], c, affine, track) for o in cell)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
@@ -298,7 +125,10 @@ class Cell(nn.Module):
 
 
 class NB201Network(nn.Module):
-    """The NB201 cell network; ``forward`` returns logits of shape (batch, classes)."""
+    """The NB201 cell network; ``forward`` returns logits of shape (batch, classes).
+
+    Always built with BatchNorm (``bn`` is True); :func:`without_bn` removes it.
+    """
 
     def __init__(
         self,
@@ -307,7 +137,6 @@ class NB201Network(nn.Module):
         C: int = 16,
         N: int = 5,
         variant: str = "official",
-        bn: bool = True,
     ):
         super().__init__()
         if variant not in VARIANTS:
@@ -315,24 +144,22 @@ class NB201Network(nn.Module):
         self.cell = space.as_cell(arch)
         self.arch_str = space.format_arch(self.cell)
         self.num_classes, self.C, self.N = num_classes, C, N
-        self.variant, self.bn = variant, bn
+        self.variant, self.bn = variant, True
         fs = variant == "foresight"
-        # foresight keeps BN in the residual blocks even when use_bn=False
-        block_bn = bn or fs
-        cell_kw = dict(bn=bn, affine=not fs, track=not fs)
+        cell_kw = dict(affine=not fs, track=not fs)
 
         self.stem = nn.Sequential(
-            nn.Conv2d(3, C, kernel_size=3, padding=1, bias=False), _bn(C, bn)
+            nn.Conv2d(3, C, kernel_size=3, padding=1, bias=False), BatchNorm2d(C)
         )
         layers: list[nn.Module] = []
         c_prev = C
         for stage, c in enumerate((C, 2 * C, 4 * C)):
             if stage > 0:
-                layers.append(ResidualBlock(c_prev, c, bn=block_bn))
+                layers.append(ResidualBlock(c_prev, c))
             layers += [Cell(self.cell, c, **cell_kw) for _ in range(N)]
             c_prev = c
         self.cells = nn.Sequential(*layers)
-        self.lastact = nn.Sequential(_bn(c_prev, bn), nn.ReLU(inplace=True))
+        self.lastact = nn.Sequential(BatchNorm2d(c_prev), nn.ReLU(inplace=True))
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, num_classes)
 
@@ -340,6 +167,31 @@ class NB201Network(nn.Module):
         x = self.cells(self.stem(x))
         x = self.global_pooling(self.lastact(x)).flatten(1)
         return self.classifier(x)
+
+
+def without_bn(net: nn.Module) -> nn.Module:
+    """Replace BatchNorm by identity, in place, and return ``net``: the one way BN is
+    removed (``build(bn=False)``; the proxies' pass for a ``bn=False`` spec).
+
+    Works on any module. On a foresight-variant :class:`NB201Network` the residual
+    blocks keep their BN, as the reference's ``use_bn=False`` copy does; on the
+    official variant every BN goes.
+    """
+    keep_blocks = isinstance(net, NB201Network) and net.variant == "foresight"
+
+    def walk(module: nn.Module) -> None:
+        for name, child in module.named_children():
+            if keep_blocks and isinstance(child, ResidualBlock):
+                continue
+            if isinstance(child, nn.modules.batchnorm._BatchNorm):
+                setattr(module, name, nn.Identity())
+            else:
+                walk(child)
+
+    walk(net)
+    if isinstance(net, NB201Network):
+        net.bn = False
+    return net
 
 
 def build(
@@ -366,7 +218,7 @@ def build(
         C: channels of the first stage (the benchmark: 16).
         N: cells per stage (the benchmark: 5).
         variant: ``"official"`` or ``"foresight"`` (see the module docstring).
-        bn: False removes BatchNorm (see the module docstring).
+        bn: False removes BatchNorm with :func:`without_bn` (same weights otherwise).
         num_classes: overrides the dataset's class count.
         seed: run seed; None draws from the global RNG.
 
@@ -375,10 +227,12 @@ def build(
     """
     ncls = num_classes or NUM_CLASSES[canonical_dataset(dataset)]
     if seed is None:
-        return NB201Network(arch, ncls, C=C, N=N, variant=variant, bn=bn)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(space.arch_seed(seed, space.as_cell(arch)))
-        return NB201Network(arch, ncls, C=C, N=N, variant=variant, bn=bn)
+        net = NB201Network(arch, ncls, C=C, N=N, variant=variant)
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(space.arch_seed(seed, space.as_cell(arch)))
+            net = NB201Network(arch, ncls, C=C, N=N, variant=variant)
+    return net if bn else without_bn(net)
 
 
 def count_params(net: nn.Module) -> int:

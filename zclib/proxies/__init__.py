@@ -5,12 +5,14 @@
     proxies.get("synflow").direction      # +1: higher is better
     scores = proxies.compute(net, ["snip", "grasp"], batches)   # {name: float}
 
-Each proxy function receives a :class:`~zclib.proxies.passes.Pass`, the lazily
-computed quantities of one network on one batch (logits, weight gradients, ...),
-and returns either per-layer values (``output="per_layer"``, summed by the one
-reducer :func:`reduce`) or a scalar. A fused pass computes every quantity once for
-all proxies; a ``naive`` pass per proxy recomputes from a fresh copy of the
-network, as the reference code does. Both give the same numbers (tested).
+Each proxy function receives a view (:meth:`~zclib.proxies.passes.Pass.view`) of a
+:class:`~zclib.proxies.passes.Pass`, the lazily computed quantities of one network
+on one batch (logits, weight gradients, ...), prepared as its spec says (BN removed,
+float64, labels or image content withheld), and returns either per-layer values
+(``output="per_layer"``, summed by the one reducer :func:`reduce`) or a scalar. A
+fused pass computes every quantity once for all proxies with the same preparation;
+a ``naive`` pass per proxy recomputes from a fresh copy of the network, as the
+reference code does. Both give the same numbers (tested).
 """
 
 from __future__ import annotations
@@ -22,27 +24,31 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-from zclib.proxies.passes import Pass
-from zclib.proxies.registry import ProxySpec, proxy
+from zclib.proxies import (
+    cost_proxies,
+    fisher,
+    grad_norm,
+    grasp,
+    jacob_cov,
+    naswot,
+    snip,
+    synflow,
+    zico,
+)
+from zclib.proxies.passes import Pass, preparation, prepare
+from zclib.proxies.registry import ProxySpec, proxy, register
 
 # Explicit list (no registration by import side effect): the order is the table order.
-from zclib.proxies import (  # noqa: E402  isort: skip
-    grad_norm, snip, grasp, fisher, synflow, jacob_cov, naswot, zico, cost_proxies,
-)
-
-_MODULE_FNS = [
+REGISTRY: dict[str, ProxySpec] = register([
     grad_norm.grad_norm, snip.snip, grasp.grasp, fisher.fisher, synflow.synflow,
     jacob_cov.jacob_cov, naswot.naswot, zico.zico, cost_proxies.params,
     cost_proxies.flops, fisher.fisher_channel,
-]
-REGISTRY: dict[str, ProxySpec] = {f.spec.name: f.spec for f in _MODULE_FNS}
-# registered variants, scored only when named (not part of "all")
-VARIANTS = ("fisher_channel",)
+])
 ABDELFATTAH = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
 # vote is not a per-network proxy: it combines proxies across architectures
 # (zclib.stats.VOTE_MEMBERS, vote_agreement, vote_score).
 
-__all__ = ["ProxySpec", "Pass", "proxy", "REGISTRY", "ABDELFATTAH",
+__all__ = ["ProxySpec", "Pass", "proxy", "register", "REGISTRY", "ABDELFATTAH",
            "names", "get", "resolve", "compute", "reduce"]
 
 
@@ -59,11 +65,12 @@ def get(name: str) -> ProxySpec:
 
 
 def resolve(spec: str | Iterable[str]) -> list[str]:
-    """``"all"``, ``"abdelfattah"``, ``"a,b,c"`` or a list → validated proxy names."""
+    """``"all"`` (every proxy with ``in_all``), ``"abdelfattah"``, ``"a,b,c"`` or a
+    list → validated proxy names."""
     if isinstance(spec, str):
         key = spec.strip().lower()
         if key == "all":
-            return [n for n in names() if n not in VARIANTS]
+            return [n for n in names() if REGISTRY[n].in_all]
         if key == "abdelfattah":
             return list(ABDELFATTAH)
         spec = [s for s in spec.split(",") if s.strip()]
@@ -109,36 +116,53 @@ def compute(
         names_: proxy names (see :func:`resolve`).
         batches: ``[(x, y), ...]`` on the network's device; batch 0 serves every
             proxy, further batches only those with ``n_batches > 1`` (zico).
-        mode: ``"fused"`` shares one pass between all proxies; ``"naive"`` gives each
-            proxy a fresh copy of the network and its own pass (the reference way).
+        mode: ``"fused"`` shares one pass between the proxies with the same
+            preparation (:func:`~zclib.proxies.passes.preparation`); ``"naive"``
+            gives each proxy a fresh copy of the network and its own pass (the
+            reference way).
         context: extra facts for proxies that need them (``arch``, ``dataset``).
         copy_net: False lets a fused pass use ``net`` itself (its BN running stats
-            change); for callers that built the network for this call only.
+            change; for the first preparation needed, it may lose its BN or become
+            float64); for callers that built the network for this call only.
 
     Returns:
         ``{name: score}``; a proxy that fails numerically gives NaN (never raises for
         NaN/inf; genuine errors such as a shape mismatch do raise).
+
+    Raises:
+        ValueError: fewer batches than a proxy's ``n_batches``, or an unknown mode.
     """
     specs = [get(n) for n in names_]
-    if mode == "fused":
-        p = Pass(copy.deepcopy(net) if copy_net else net, batches, needs=_needs(specs),
-                 context=context)
-        return {s.name: _safe(s, p) for s in specs}
+    if mode not in ("fused", "naive"):
+        raise ValueError(f"mode must be 'fused' or 'naive', got {mode!r}")
+    for s in specs:
+        if len(batches) < s.n_batches:
+            raise ValueError(
+                f"proxy {s.name!r} needs {s.n_batches} batches, got {len(batches)}"
+            )
     if mode == "naive":
-        out = {}
-        for s in specs:
-            p = Pass(copy.deepcopy(net), batches, needs=_needs([s]), context=context)
-            out[s.name] = _safe(s, p)
-        return out
-    raise ValueError(f"mode must be 'fused' or 'naive', got {mode!r}")
+        return {s.name: _safe(s, _pass(copy.deepcopy(net), batches, [s], context))
+                for s in specs}
+    groups: dict[tuple, list[ProxySpec]] = {}
+    for s in specs:
+        groups.setdefault(preparation(s), []).append(s)
+    # every copy is taken before any pass runs or any preparation changes ``net``
+    nets = [net if k == 0 and not copy_net else copy.deepcopy(net)
+            for k in range(len(groups))]
+    passes = {prep: _pass(n, batches, group, context)
+              for n, (prep, group) in zip(nets, groups.items(), strict=True)}
+    return {s.name: _safe(s, passes[preparation(s)]) for s in specs}
 
 
-def _needs(specs: Sequence[ProxySpec]) -> set[str]:
-    return set().union(*(s.needs for s in specs))
+def _pass(net, batches, specs: Sequence[ProxySpec], context) -> Pass:
+    """A pass for specs of one preparation, on ``net`` (which it modifies)."""
+    net, batches = prepare(net, batches, preparation(specs[0]))
+    return Pass(net, batches, needs=set().union(*(s.needs for s in specs)),
+                context=context)
 
 
 def _safe(spec: ProxySpec, p: Pass) -> float:
     try:
-        return reduce(spec, spec.fn(p))
+        return reduce(spec, spec.fn(p.view(spec)))
     except (ArithmeticError, np.linalg.LinAlgError):  # FloatingPointError included
         return math.nan

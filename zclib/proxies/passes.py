@@ -8,6 +8,15 @@ passes it needs), the first time any of it is asked for; :attr:`needs` says whic
 hooks and gradients that pass must produce. The network is put in train mode (BN
 uses batch statistics) as in every reference implementation.
 
+What a proxy gets follows its spec (:class:`~zclib.proxies.registry.ProxySpec`):
+:func:`prepare` gives the pass its network and batches (BN removed by
+:func:`zclib.network.without_bn` iff ``bn=False``, float64 iff ``float64=True``;
+proxies with the same :func:`preparation` can share one pass), and
+:meth:`Pass.view` is what the proxy function receives: labels withheld (``None``)
+iff ``uses_labels=False``, image content withheld (a zero tensor of the same shape)
+iff ``uses_data=False``, and only the quantities that do not depend on what was
+withheld (:data:`QUANTITIES`).
+
 Quantities (key: shape, who reads it):
 * ``weight_grad``: list of dL/dW (CE loss, batch 0) — grad_norm, snip, grasp, zico.
 * ``hess_grad``: list of H·g with g = dL/dW held constant (GraSP's Hessian-gradient
@@ -16,7 +25,9 @@ Quantities (key: shape, who reads it):
 * ``input_jac``: d(sum of logits)/dx, (N, C, H, W) — jacob_cov.
 * ``relu_kernel``: (N, N) float64 NASWOT kernel summed over ReLUs — naswot.
 * ``batch_weight_grads``: [weight_grad of batch b for b in batches] — zico.
-* ``synflow``: list of |w ⊙ dR/dw| on the linearised float64 copy — synflow.
+* ``synflow``: list of |w ⊙ dR/dw| on a linearised copy of the pass's network, with
+  an all-ones input of batch 0's shape and dtype — synflow (whose spec makes that
+  network BN-free and float64).
 """
 
 from __future__ import annotations
@@ -29,12 +40,55 @@ import torch
 import torch.nn.functional as F
 from torch import autograd, nn
 
+from zclib.network import without_bn
+from zclib.proxies.registry import ProxySpec
+
 MAIN = {"weight_grad", "hess_grad", "act_grad", "input_jac", "relu_kernel", "logits"}
+# quantity -> (depends on the image content, depends on the labels); tested
+QUANTITIES = {
+    "logits": (True, False),
+    "weight_grad": (True, True),  # CE loss
+    "hess_grad": (True, True),
+    "act_grad": (True, True),
+    "input_jac": (True, False),  # d(sum of logits)/dx
+    "relu_kernel": (True, False),
+    "batch_weight_grads": (True, True),
+    "synflow": (False, False),  # only batch 0's shape
+}
 
 
 def prunable_layers(net: nn.Module) -> list[nn.Module]:
     """The layers whose weights the proxies score: every Conv2d and Linear."""
     return [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def preparation(spec: ProxySpec) -> tuple[bool, bool]:
+    """The spec fields that shape a pass's network: ``(bn, float64)``. Proxies with
+    the same preparation can share one :class:`Pass`."""
+    return spec.bn, spec.float64
+
+
+def prepare(
+    net: nn.Module, batches: Sequence, prep: tuple[bool, bool]
+) -> tuple[nn.Module, list]:
+    """The network and batches of a pass with preparation ``prep = (bn, float64)``.
+
+    Args:
+        net: modified in place (BN removed, cast): pass a copy you own.
+        batches: ``[(x, y), ...]``; cast to float64 along with the network.
+        prep: ``(bn, float64)`` from :func:`preparation`.
+
+    Returns:
+        ``(net, batches)`` for :class:`Pass`.
+    """
+    bn, float64 = prep
+    if not bn:
+        net = without_bn(net)
+    batches = list(batches)
+    if float64:
+        net = net.double()
+        batches = [(x.double(), y) for x, y in batches]
+    return net, batches
 
 
 class Pass:
@@ -56,6 +110,10 @@ class Pass:
         self.context = dict(context or {})
         self.layers = prunable_layers(net)
         self._cache: dict[str, object] = {}
+
+    def view(self, spec: ProxySpec) -> View:
+        """What the proxy ``spec`` receives of this pass (see :class:`View`)."""
+        return View(self, spec)
 
     def __getitem__(self, key: str):
         if key not in self._cache:
@@ -152,15 +210,15 @@ class Pass:
             ])
         return out
 
-    # -- synflow: its own linearised float64 copy without BN, all-ones input --------
+    # -- synflow: a linearised copy of the pass's network, all-ones input ------------
     def _synflow(self) -> list[torch.Tensor]:
-        net = strip_bn(copy.deepcopy(self.net)).double().train()
+        net = copy.deepcopy(self.net)  # |w| in place: other proxies may share self.net
         with torch.no_grad():
             for t in list(net.parameters()) + list(net.buffers()):
                 if t.is_floating_point():
                     t.abs_()
         x0 = self.batches[0][0]
-        ones = torch.ones((1, *x0.shape[1:]), dtype=torch.float64, device=x0.device)
+        ones = torch.ones((1, *x0.shape[1:]), dtype=x0.dtype, device=x0.device)
         layers = prunable_layers(net)
         weights = [m.weight for m in layers]
         grads = autograd.grad(net(ones).sum(), weights, allow_unused=True)
@@ -170,27 +228,44 @@ class Pass:
         ]
 
 
-def strip_bn(net: nn.Module) -> nn.Module:
-    """Replace BatchNorm by identity, in place (the ``bn=False`` network of synflow).
+class View:
+    """One proxy's view of a :class:`Pass`: what its spec says it may see.
 
-    A foresight-variant NB201 network keeps the BN of its residual blocks, as the
-    reference's ``use_bn=False`` copy does.
+    Attributes:
+        net, layers, context: the pass's (shared: read them, do not modify them).
+        batches: the pass's batches (batch 0 only if ``spec.n_batches == 1``), with
+            labels ``None`` if ``not spec.uses_labels`` and images replaced by a zero
+            tensor of the same shape, dtype and device if ``not spec.uses_data``.
+        spec: the proxy's spec.
+
+    ``view[key]`` is ``pass[key]``, refused (KeyError) for a quantity that depends on
+    what the spec withholds.
     """
-    from zclib.network import NB201Network, ResidualBlock
 
-    keep_blocks = isinstance(net, NB201Network) and net.variant == "foresight"
+    def __init__(self, p: Pass, spec: ProxySpec):
+        self._pass, self.spec = p, spec
+        self.net, self.layers, self.context = p.net, p.layers, p.context
+        batches = p.batches if spec.n_batches > 1 else p.batches[:1]
+        self.batches = [
+            (x if spec.uses_data else _shape_only(x), y if spec.uses_labels else None)
+            for x, y in batches
+        ]
 
-    def walk(module: nn.Module) -> None:
-        for name, child in module.named_children():
-            if keep_blocks and isinstance(child, ResidualBlock):
-                continue
-            if isinstance(child, nn.modules.batchnorm._BatchNorm):
-                setattr(module, name, nn.Identity())
-            else:
-                walk(child)
+    def __getitem__(self, key: str):
+        on_data, on_labels = QUANTITIES.get(key, (False, False))
+        for depends, used, what in ((on_data, self.spec.uses_data, "image content"),
+                                    (on_labels, self.spec.uses_labels, "labels")):
+            if depends and not used:
+                raise KeyError(
+                    f"proxy {self.spec.name!r} reads {key!r}, which depends on the "
+                    f"{what}, but its spec says it does not use them"
+                )
+        return self._pass[key]
 
-    walk(net)
-    return net
+
+def _shape_only(x: torch.Tensor) -> torch.Tensor:
+    """A zero tensor with x's shape, dtype and device (no memory: stride 0)."""
+    return x.new_zeros(()).expand(x.shape)
 
 
 def _store(acts: list, k: int):

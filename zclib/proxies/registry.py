@@ -1,25 +1,41 @@
-"""The proxy spec and the ``@proxy`` decorator (kept apart to avoid import cycles)."""
+"""The proxy spec, the ``@proxy`` decorator and :func:`register` (kept apart from the
+proxy modules to avoid import cycles).
+
+    @proxy("synflow", needs={"synflow"}, bn=False, float64=True, uses_data=False,
+           uses_labels=False)
+    def synflow(p): ...
+    REGISTRY = register([synflow, ...])      # {name: ProxySpec}, explicit list
+
+``@proxy`` attaches a spec to the function and returns the function itself, so it
+stays testable on its own and can be registered again under a second name with
+other needs (stack the decorators, as foresight stacks ``@measure``); the specs are
+listed top to bottom. :func:`register` builds a registry from an explicit list of
+functions and refuses a name registered twice.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class ProxySpec:
-    """What a proxy needs and how to read it.
+    """What a proxy needs and how to read it. The pass follows it: see
+    :mod:`zclib.proxies.passes`.
 
     Attributes:
         name: registry key and column name.
-        fn: ``fn(pass) -> per-layer values or scalar``.
+        fn: ``fn(view) -> per-layer values or scalar``.
         direction: +1 if a higher score predicts higher accuracy, -1 otherwise.
         needs: quantities of :class:`~zclib.proxies.passes.Pass` it reads.
         output: ``"per_layer"`` (summed by the reducer) or ``"scalar"``.
-        bn: whether the network keeps BatchNorm (synflow: False).
-        float64: whether it runs in double precision.
-        n_batches: minibatches it needs (zico: 2).
-        uses_data / uses_labels: whether image data / labels affect the value.
+        bn: False runs it on the network without BatchNorm (synflow).
+        float64: True runs it in double precision (network and images).
+        n_batches: minibatches it needs at least (zico: 2); others see batch 0.
+        uses_data: False withholds the image content (the proxy sees the shape).
+        uses_labels: False withholds the labels.
+        in_all: False leaves it out of ``"all"`` (a variant scored only when named).
         reference: where its semantics come from.
     """
 
@@ -33,16 +49,43 @@ class ProxySpec:
     n_batches: int = 1
     uses_data: bool = True
     uses_labels: bool = True
+    in_all: bool = True
     reference: str = ""
 
 
+OUTPUTS = ("per_layer", "scalar")
+
+
 def proxy(name: str, **spec) -> Callable[[Callable], Callable]:
-    """Register a function as a proxy: attaches ``fn.spec`` and returns ``fn``
-    itself."""
+    """Attach the spec ``ProxySpec(name, fn, **spec)`` to ``fn`` (in ``fn.specs``)
+    and return ``fn`` itself; stacked decorators give one function several specs."""
 
     def wrap(fn: Callable) -> Callable:
-        needs = frozenset(spec.pop("needs", ()))
-        fn.spec = ProxySpec(name=name, fn=fn, needs=needs, **spec)
+        fields = dict(spec, needs=frozenset(spec.get("needs", ())))
+        fn.specs = (ProxySpec(name=name, fn=fn, **fields), *getattr(fn, "specs", ()))
         return fn
 
     return wrap
+
+
+def register(fns: Iterable[Callable]) -> dict[str, ProxySpec]:
+    """``{name: spec}`` for every spec of every function, in order.
+
+    Raises:
+        ValueError: a name registered twice (naming both functions), or a function
+            without ``@proxy``.
+    """
+    out: dict[str, ProxySpec] = {}
+    for fn in fns:
+        specs = getattr(fn, "specs", None)
+        if not specs:
+            raise ValueError(f"{fn!r} is not decorated with @proxy")
+        for s in specs:
+            if s.name in out:
+                raise ValueError(
+                    f"proxy {s.name!r} registered twice: by "
+                    f"{out[s.name].fn.__module__}.{out[s.name].fn.__qualname__} and "
+                    f"{fn.__module__}.{fn.__qualname__}"
+                )
+            out[s.name] = s
+    return out

@@ -2,12 +2,13 @@
 
     python -m zclib score --proxies synflow --n 10 --out /tmp/s.csv
 
-Take a copy of the network without BatchNorm, in float64, with every parameter and
-buffer replaced by its absolute value; feed one all-ones input (1, C, H, W); R = sum
-of the outputs; the score of a weight is |w ⊙ dR/dw|, summed over Conv2d/Linear
-weights. Reference: foresight ``measures/synflow.py`` (``@measure('synflow',
-bn=False)``, ``linearize``, ``net.double()``). Independent of the images and labels:
-only the input shape matters (tested).
+Take a copy of the network without BatchNorm, in float64 (the spec's ``bn=False,
+float64=True``: the pass prepares that network), with every parameter and buffer
+replaced by its absolute value; feed one all-ones input (1, C, H, W); R = sum of the
+outputs; the score of a weight is |w ⊙ dR/dw|, summed over Conv2d/Linear weights.
+Reference: foresight ``measures/synflow.py`` (``@measure('synflow', bn=False)``,
+``linearize``, ``net.double()``). Independent of the images and labels:
+only the input shape matters (its spec withholds both; tested).
 """
 
 from zclib.proxies.registry import proxy

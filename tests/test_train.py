@@ -49,8 +49,9 @@ def fake_cifar(monkeypatch):
 
     splits = {"train": synthetic_images(512, 0), "test": synthetic_images(256, 1)}
     monkeypatch.setattr(data, "load_split", lambda ds, split, **kw: splits[split])
-    monkeypatch.setattr(train, "_DATA", {})
+    train.clear_cache()
     yield splits
+    train.clear_cache()  # no synthetic tensors left for later tests
 
 
 def small(name: str = "r8c4e2", **kw) -> train.Setting:
@@ -217,16 +218,16 @@ def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_pa
         calls.append((arch, setting.name))
         return real(arch, setting, **kw)
 
-    monkeypatch.setattr(train, "train_arch", crashing)
+    monkeypatch.setattr(train.loop, "train_arch", crashing)
     with pytest.raises(KeyboardInterrupt):
         train.sweep(ARCHS, settings, out=out, progress=False)
     assert len(list(train.parts_dir(out).glob("*.parquet"))) == 3
     assert not list(train.parts_dir(out).glob(".*tmp"))
 
     calls.clear()
-    monkeypatch.setattr(train, "train_arch", real)
+    monkeypatch.setattr(train.loop, "train_arch", real)
     counting = []
-    monkeypatch.setattr(train, "train_arch",
+    monkeypatch.setattr(train.loop, "train_arch",
                         lambda a, s, **kw: counting.append(a) or real(a, s, **kw))
     df = train.sweep(ARCHS, settings, out=out, progress=False)
     assert len(counting) == 3  # 6 runs in the grid, 3 done before the crash
@@ -261,7 +262,7 @@ def test_read_from_counts_as_done_without_writing_there(fake_cifar, tmp_path):
 
 
 def test_real_cifar10_short_training_beats_chance(shared_dir, monkeypatch):
-    monkeypatch.setattr(train, "_DATA", {})
+    train.clear_cache()
     x, y = train.load_tensors("test", 8)
     assert x.shape == (10_000, 3, 8, 8) and len(y) == 10_000
     assert x.mean(dim=(0, 2, 3)).abs().max() < 0.15  # NB201's normalisation

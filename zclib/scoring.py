@@ -11,11 +11,14 @@ whose weights are drawn from a seed derived from (run seed, cell) only, so a sco
 does not depend on which other archs are in the run, on the order, on the chunking
 or on the number of workers.
 
-Resumable: results go to ``<out>.parts/part-NNNNN.parquet``, one file per chunk,
-each written to a temporary name and renamed atomically; a killed run loses at most
-the chunks in flight, and the same command resumes. When all chunks exist they are
+Resumable (:mod:`zclib.chunks`, format version 1): results go to
+``<out>.parts/part-NNNNN.parquet``, one file per chunk of ``chunk_size`` archs, each
+written to a temporary name and renamed atomically; a killed run loses at most the
+chunks in flight, and the same command resumes (a damaged part, e.g. a truncated
+copy, is named in a warning and scored again). When all chunks exist they are
 merged into ``<out>`` (CSV or Parquet) plus ``<out>.meta.json`` (provenance, wall
-time, NaN counts). A different configuration pointed at the same ``--out`` is refused.
+time, NaN counts). A different configuration pointed at the same ``--out`` is
+refused (``<out>.parts/run.json`` holds the configuration, :func:`run_identity`).
 """
 
 from __future__ import annotations
@@ -25,25 +28,21 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import platform
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
+from zclib import chunks, data, space
 from zclib import proxies as zproxies
-from zclib import space
 from zclib.network import build
-from zclib.paths import (
-    atomic_path,
-    canonical_dataset,
-    provenance,
-    read_parquet,
-    write_parquet_atomic,
-    write_text_atomic,
-)
+from zclib.paths import atomic_path, canonical_dataset, provenance, write_text_atomic
 
 
 class Scorer:
@@ -66,8 +65,6 @@ class Scorer:
     def __init__(self, dataset="cifar10", proxies="all", seed=0, batch_size=64,
                  device="cpu", variant="official", mode="fused", zico_batches=2,
                  norm="foresight", augment=False):
-        from zclib import data
-
         self.dataset = canonical_dataset(dataset)
         self.proxies = zproxies.resolve(proxies)
         self.seed, self.batch_size = int(seed), int(batch_size)
@@ -178,18 +175,24 @@ def score_archs(
                   norm=norm, augment=augment)
     probe = Scorer(**kwargs)  # validates everything up front, gives the config
     cfg = probe.config()
-    chunks = [archs[i:i + chunk_size] for i in range(0, len(archs), chunk_size)]
+    batches = [archs[i:i + chunk_size] for i in range(0, len(archs), chunk_size)]
     parts_dir = None
     done: dict[int, pd.DataFrame] = {}
     if out is not None:
         out = Path(out)
-        parts_dir = out.with_name(out.name + ".parts")
-        _guard(parts_dir, cfg, archs, chunk_size)
-        for k in range(len(chunks)):
-            f = parts_dir / f"part-{k:05d}.parquet"
-            if f.exists():
-                done[k] = read_parquet(f)
-    todo = [(k, c) for k, c in enumerate(chunks) if k not in done]
+        parts_dir = chunks.open_parts(chunks.parts_dir(out),
+                                      run_identity(cfg, archs, chunk_size),
+                                      legacy=LEGACY_IDENTITY)
+        for k, chunk in enumerate(batches):
+            path = chunks.part_path(parts_dir, part_key(k))
+            df = chunks.read_part(path)  # None: missing or damaged (warned)
+            if df is not None and list(df["arch_str"]) != chunk:
+                warnings.warn(f"damaged chunk {path} (holds other archs); it is "
+                              "recomputed", chunks.DamagedChunkWarning, stacklevel=2)
+                df = None
+            if df is not None:
+                done[k] = df
+    todo = [(k, c) for k, c in enumerate(batches) if k not in done]
     t_start = time.time()
     bar = _bar(len(archs), sum(len(d) for d in done.values()), progress, cfg["dataset"])
 
@@ -197,7 +200,7 @@ def score_archs(
         df = pd.DataFrame(rows)
         done[k] = df
         if parts_dir is not None:
-            write_parquet_atomic(df, parts_dir / f"part-{k:05d}.parquet")
+            chunks.write_part(parts_dir, part_key(k), df)
         bar.update(len(rows))
 
     try:
@@ -216,15 +219,15 @@ def score_archs(
         bar.close()
     wall = time.time() - t_start
     df = (
-        pd.concat([done[k] for k in range(len(chunks))], ignore_index=True)
-        if chunks
+        pd.concat([done[k] for k in range(len(batches))], ignore_index=True)
+        if batches
         else pd.DataFrame()
     )
     meta = provenance(**cfg, device=device, workers=workers, n_archs=len(archs),
                       wall_seconds_this_run=round(wall, 3),
                       nan_counts=nan_count(df, probe.proxies),
                       torch_version=torch.__version__,
-                      device_name=_device_name(device))
+                      device_name=device_name(device))
     for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment"):
         df[c] = cfg[c]
     df["data_source"] = cfg["data_source"]
@@ -241,34 +244,31 @@ def score_archs(
     return df
 
 
-def _device_name(device: str) -> str:
+def device_name(device: str) -> str:
+    """The GPU's name for a cuda device, else the processor and the core count."""
     if device.startswith("cuda") and torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    import platform
-
     return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
 
 
-def _guard(parts_dir: Path, cfg: dict, archs: list[str], chunk_size: int) -> None:
-    """Create the parts folder, or check it belongs to this exact run."""
-    # the data folder may move (another machine): its format and stand-in flag stay
-    ident = {**{k: v for k, v in cfg.items() if k != "data_source"},
-             "chunk_size": chunk_size,
-             "archs_sha1": hashlib.sha1("\n".join(archs).encode()).hexdigest()}
-    f = parts_dir / "run.json"
-    if f.exists():
-        # runs started before "augment" was recorded drew un-augmented batches
-        old = {"augment": False, **json.loads(f.read_text())}
-        if old != ident:
-            diff = {k: (old.get(k), ident.get(k))
-                    for k in ident if old.get(k) != ident.get(k)}
-            raise ValueError(
-                f"{parts_dir} holds chunks of a different run ({diff}); delete it or "
-                "choose another --out"
-            )
-        return
-    parts_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(json.dumps(ident, indent=2), f)
+# Identity keys that older run.json files lack, with the value those runs implied:
+# runs started before "augment" was recorded drew un-augmented batches.
+LEGACY_IDENTITY = {"augment": False}
+
+
+def part_key(k: int) -> str:
+    """Chunk ``k``'s key in the parts folder: ``part-00000``, ``part-00001``, ..."""
+    return f"part-{k:05d}"
+
+
+def run_identity(cfg: dict, archs: list[str], chunk_size: int) -> dict:
+    """What ``run.json`` records: the config, the chunking and the arch list's hash.
+
+    The data folder may move (another machine): its format and stand-in flag stay.
+    """
+    return {**{k: v for k, v in cfg.items() if k != "data_source"},
+            "chunk_size": chunk_size,
+            "archs_sha1": hashlib.sha1("\n".join(archs).encode()).hexdigest()}
 
 
 def _write_table(df: pd.DataFrame, out: Path) -> None:
@@ -282,8 +282,6 @@ def _write_table(df: pd.DataFrame, out: Path) -> None:
 
 
 def _bar(total: int, initial: int, enabled: bool, desc: str):
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, initial=initial, disable=not enabled, desc=f"score {desc}",
                 unit="arch", file=sys.stderr, dynamic_ncols=True)
 
@@ -326,7 +324,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def add_cli(sub) -> None:
-    """Register ``score`` (and ``speed``) with the ``python -m zclib`` parser."""
+    """Register ``score`` with the ``python -m zclib`` parser."""
     s = sub.add_parser("score", help="score many architectures with zero-cost proxies")
     s.add_argument("--dataset", default="cifar10")
     s.add_argument("--proxies", default="all", help="all | abdelfattah | a,b,c")
@@ -350,12 +348,6 @@ def add_cli(sub) -> None:
     s.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_score)
-    try:
-        from zclib import speed
-
-        speed.add_cli(sub)
-    except ImportError:
-        pass
 
 
 def nan_count(df: pd.DataFrame, names: Sequence[str]) -> dict[str, int]:

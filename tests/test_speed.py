@@ -84,7 +84,7 @@ def test_a_disagreement_is_reported():
     scores = {key_f: [{"snip": 1.0}, {"snip": 2.0}],
               key_n: [{"snip": 1.0}, {"snip": 2.1}],
               ("single", "snip", "fused"): [{"snip": 1.0}, {"snip": math.nan}]}
-    c = speed._consistency(scores, ["snip"], {"s": ["snip"]})
+    c = speed.consistency(scores, ["snip"], {"s": ["snip"]})
     assert c["s_naive_vs_fused"]["snip"] == pytest.approx(0.1 / 2.1)
     assert c["single_vs_s_fused"]["snip"] == math.inf  # NaN on one side only
     assert not c["ok"]

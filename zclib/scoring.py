@@ -65,6 +65,7 @@ class Scorer:
     def __init__(self, dataset="cifar10", proxies="all", seed=0, batch_size=64,
                  device="cpu", variant="official", mode="fused", zico_batches=2,
                  norm="foresight", augment=False):
+        check_device(device)
         self.dataset = canonical_dataset(dataset)
         self.proxies = zproxies.resolve(proxies)
         self.seed, self.batch_size = int(seed), int(batch_size)
@@ -113,6 +114,33 @@ class Scorer:
             torch.cuda.synchronize()
         return {"arch_str": arch_str, "index": space.benchmark_index(arch_str),
                 **scores, "seconds": time.perf_counter() - t0, "device": self.device}
+
+
+def check_device(device: str) -> str:
+    """``device`` when this machine has it, else a one-line ValueError.
+
+    Args:
+        device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Returns:
+        ``device`` unchanged.
+    """
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"unknown device {device!r} ({exc}); use cpu or cuda"
+                         ) from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {device!r}: expected cpu or cuda")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: CUDA is not available on this "
+                             "machine (torch.cuda.is_available() is False); use "
+                             "--device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s)")
+    return device
 
 
 # -- many architectures ---------------------------------------------------------------

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from zclib import network, space
 from zclib.network import count_flops, count_params
+from zclib.scoring import check_device
 from zclib.train.setting import TRAIN_VERSION, Setting, run_key
 from zclib.train.tensors import augment, load_tensors
 
@@ -86,6 +87,7 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
         train_loss (mean over the last epoch), curve (JSON ``{epoch: acc}``),
         seconds, train_seconds, flops_fwd, train_flops, params, n_train.
     """
+    check_device(device)
     arch = space.format_arch(space.as_cell(arch))
     t0 = time.perf_counter()
     xtr, ytr = load_tensors("train", setting.resolution, device)

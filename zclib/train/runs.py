@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from zclib import chunks, space
 from zclib.paths import RESULTS_DIR, provenance, read_parquet, write_parquet_atomic
+from zclib.scoring import check_device
 from zclib.train import loop
 from zclib.train.setting import Setting, run_key
 
@@ -74,6 +75,7 @@ def sweep(archs: Sequence[str], settings: Sequence[Setting],
         One row per requested (arch, setting, seed), in grid order, with
         ``cached`` True for runs that were not trained now.
     """
+    check_device(device)  # before any data is loaded
     if threads:
         torch.set_num_threads(int(threads))
     archs = [space.format_arch(space.as_cell(a)) for a in archs]

@@ -33,7 +33,7 @@ def assert_one_error_line(r):
 @pytest.mark.parametrize("argv, func, values", [
     (["cost", ARCH, "--C", "8"], "_cmd_cost", {"C": 8, "N": 5}),
     (["data"], "_cmd_data", {}),
-    (["score", "--n", "3", "--out", "s.csv", "--augment"], scoring._cmd_score,
+    (["score", "--n", "3", "--out", "s.csv", "--augment"], scoring.cli._cmd_score,
      {"n": 3, "augment": True, "chunk_size": 25, "workers": 1}),
     (["speed", "--n", "2", "--no-singles"], speed.cli._cmd_speed,
      {"n": 2, "no_singles": True, "workers": -1}),

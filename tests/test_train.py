@@ -218,16 +218,16 @@ def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_pa
         calls.append((arch, setting.name))
         return real(arch, setting, **kw)
 
-    monkeypatch.setattr(train.loop, "train_arch", crashing)
+    monkeypatch.setattr(train.runs, "train_arch", crashing)
     with pytest.raises(KeyboardInterrupt):
         train.sweep(ARCHS, settings, out=out, progress=False)
     assert len(list(train.parts_dir(out).glob("*.parquet"))) == 3
     assert not list(train.parts_dir(out).glob(".*tmp"))
 
     calls.clear()
-    monkeypatch.setattr(train.loop, "train_arch", real)
+    monkeypatch.setattr(train.runs, "train_arch", real)
     counting = []
-    monkeypatch.setattr(train.loop, "train_arch",
+    monkeypatch.setattr(train.runs, "train_arch",
                         lambda a, s, **kw: counting.append(a) or real(a, s, **kw))
     df = train.sweep(ARCHS, settings, out=out, progress=False)
     assert len(counting) == 3  # 6 runs in the grid, 3 done before the crash
@@ -260,8 +260,8 @@ def test_a_damaged_part_is_named_and_trained_again(fake_cifar, tmp_path, monkeyp
     with pytest.warns(chunks.DamagedChunkWarning, match=str(part)):
         assert len(train.load_table(out)) == 1
     trained = []
-    real = train.loop.train_arch
-    monkeypatch.setattr(train.loop, "train_arch",
+    real = train.train_arch
+    monkeypatch.setattr(train.runs, "train_arch",
                         lambda a, s, **kw: trained.append(a) or real(a, s, **kw))
     with pytest.warns(chunks.DamagedChunkWarning, match=str(part)):
         df = train.sweep(ARCHS[:2], [small("r8c4e1")], out=out, progress=False)
@@ -275,7 +275,7 @@ def test_parts_of_a_sweep_without_run_json_still_resume(fake_cifar, tmp_path,
     out = tmp_path / "t.parquet"
     train.sweep(ARCHS[:1], [small("r8c4e1")], out=out, progress=False)
     (train.parts_dir(out) / "run.json").unlink()  # as sweeps wrote their parts before
-    monkeypatch.setattr(train.loop, "train_arch", lambda *a, **kw: 1 / 0)
+    monkeypatch.setattr(train.runs, "train_arch", lambda *a, **kw: 1 / 0)
     df = train.sweep(ARCHS[:1], [small("r8c4e1")], out=out, progress=False)
     assert df["cached"].all()
 

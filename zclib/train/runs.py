@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from zclib import chunks, space
 from zclib.paths import RESULTS_DIR, provenance, read_parquet, write_parquet_atomic
 from zclib.scoring import check_device
-from zclib.train import loop
+from zclib.train.loop import train_arch
 from zclib.train.setting import Setting, run_key
 
 TABLE = RESULTS_DIR / "train" / "econas_cifar10.parquet"  # the shipped sweep
@@ -96,7 +96,7 @@ def sweep(archs: Sequence[str], settings: Sequence[Setting],
     try:
         for a, s, sd in todo:
             bar.set_postfix_str(f"{s.name} {a[:30]}")
-            row = loop.train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs)
+            row = train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs)
             row.update(zclib_version=meta["zclib_version"],
                        git_commit=meta["git_commit"], git_dirty=meta["git_dirty"],
                        torch_version=meta["torch_version"],

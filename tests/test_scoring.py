@@ -130,13 +130,15 @@ def test_a_newer_chunk_format_is_refused(tiny_imagenet16):
         scoring.score_archs(ARCHS[:1], out=out, chunk_size=1, **KW)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "empty"])
+@pytest.mark.parametrize("damage", ["truncate", "empty", "other archs"])
 def test_a_damaged_part_is_named_and_recomputed(tiny_imagenet16, monkeypatch, damage):
     out = tiny_imagenet16 / "run7" / "s.parquet"
     full = scoring.score_archs(ARCHS, out=out, chunk_size=2, **KW)
     part = out.with_name("s.parquet.parts") / "part-00001.parquet"
-    raw = part.read_bytes()  # a copy that broke off
-    part.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b"")
+    raw = part.read_bytes()  # a copy that broke off, or went to the wrong name
+    part.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b""
+                     if damage == "empty" else part.with_name("part-00000.parquet")
+                     .read_bytes())
     out.unlink()
     seen = []
     real = scoring.Scorer.score

@@ -93,7 +93,7 @@ def score_archs(
         for k, chunk in enumerate(arch_chunks):
             path = chunks.part_path(parts_dir, part_key(k))
             df = chunks.read_part(path)  # None: missing or damaged (warned)
-            if df is not None and list(df["arch_str"]) != chunk:
+            if df is not None and list(df.get("arch_str", [])) != chunk:
                 warnings.warn(f"damaged chunk {path} (holds other archs); it is "
                               "recomputed", chunks.DamagedChunkWarning, stacklevel=2)
                 df = None

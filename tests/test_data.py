@@ -261,7 +261,7 @@ def test_second_load_uses_npz_cache_and_source_change_invalidates(
     def boom(*args):
         raise AssertionError("decoded again")
 
-    monkeypatch.setattr(data, "decode_split", boom)
+    monkeypatch.setattr(data.cache, "decode_split", boom)  # where the loader reads it
     data.clear_cache()
     x2, y2 = data.load_split("cifar10", "train")  # from the .npz
     np.testing.assert_array_equal(x1, x2)

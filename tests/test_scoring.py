@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zclib import paths, scoring, space
+from zclib import chunks, paths, scoring, space
 
 ARCHS = space.sample(5, seed=11)
 KW = dict(dataset="ImageNet16-120", proxies="snip,synflow,naswot,zico,params",
@@ -95,6 +95,63 @@ def test_parts_of_a_run_from_before_augment_was_recorded_still_resume(
     monkeypatch.setattr(scoring.Scorer, "score", lambda self, a: 1 / 0)  # no rescoring
     again = scoring.score_archs(ARCHS[:2], out=out, chunk_size=1, **KW)
     assert list(again["arch_str"]) == ARCHS[:2]
+
+
+# the identity a run.json records, as the scorer has written it since before the
+# chunk format was versioned: a long job resumes such folders (zclib.chunks)
+RUN_JSON_KEYS = {"dataset", "proxies", "seed", "batch_size", "variant", "mode",
+                 "n_batches", "norm", "augment", "data_format", "stand_in", "tf32",
+                 "chunk_size", "archs_sha1"}
+
+
+def test_parts_written_before_the_format_was_versioned_still_resume(
+        tiny_imagenet16, monkeypatch):
+    out = tiny_imagenet16 / "run5" / "s.parquet"
+    first = scoring.score_archs(ARCHS[:3], out=out, chunk_size=2, **KW)
+    run = out.with_name("s.parquet.parts") / "run.json"
+    ident = json.loads(run.read_text())
+    assert ident.pop("chunks_format") == chunks.FORMAT_VERSION == 1
+    assert set(ident) == RUN_JSON_KEYS
+    run.write_text(json.dumps(ident, indent=2))  # as the unversioned code wrote it
+    out.unlink()
+    monkeypatch.setattr(scoring.Scorer, "score", lambda self, a: 1 / 0)  # no rescoring
+    again = scoring.score_archs(ARCHS[:3], out=out, chunk_size=2, **KW)
+    cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
+    pd.testing.assert_frame_equal(again[cols], first[cols])
+    assert json.loads(run.read_text()) == ident  # an old guard is left as it was
+
+
+def test_a_newer_chunk_format_is_refused(tiny_imagenet16):
+    out = tiny_imagenet16 / "run6" / "s.csv"
+    scoring.score_archs(ARCHS[:1], out=out, chunk_size=1, **KW)
+    run = out.with_name("s.csv.parts") / "run.json"
+    run.write_text(json.dumps({**json.loads(run.read_text()), "chunks_format": 2}))
+    with pytest.raises(ValueError, match="chunk format 2"):
+        scoring.score_archs(ARCHS[:1], out=out, chunk_size=1, **KW)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "other archs"])
+def test_a_damaged_part_is_named_and_recomputed(tiny_imagenet16, monkeypatch, damage):
+    out = tiny_imagenet16 / "run7" / "s.parquet"
+    full = scoring.score_archs(ARCHS, out=out, chunk_size=2, **KW)
+    part = out.with_name("s.parquet.parts") / "part-00001.parquet"
+    raw = part.read_bytes()  # a copy that broke off, or went to the wrong name
+    part.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b""
+                     if damage == "empty" else part.with_name("part-00000.parquet")
+                     .read_bytes())
+    out.unlink()
+    seen = []
+    real = scoring.Scorer.score
+    monkeypatch.setattr(
+        scoring.Scorer, "score", lambda self, a: seen.append(a) or real(self, a)
+    )
+    with pytest.warns(chunks.DamagedChunkWarning, match=str(part)):
+        resumed = scoring.score_archs(ARCHS, out=out, chunk_size=2, **KW)
+    assert seen == ARCHS[2:4]  # only the damaged chunk was scored again
+    cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
+    pd.testing.assert_frame_equal(resumed[cols], full[cols])
+    pd.testing.assert_frame_equal(paths.read_parquet(part)[cols],
+                                  full[cols].iloc[2:4].reset_index(drop=True))
 
 
 def test_read_archs_reports_the_bad_line(tmp_path):

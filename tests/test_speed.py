@@ -84,7 +84,7 @@ def test_a_disagreement_is_reported():
     scores = {key_f: [{"snip": 1.0}, {"snip": 2.0}],
               key_n: [{"snip": 1.0}, {"snip": 2.1}],
               ("single", "snip", "fused"): [{"snip": 1.0}, {"snip": math.nan}]}
-    c = speed._consistency(scores, ["snip"], {"s": ["snip"]})
+    c = speed.consistency(scores, ["snip"], {"s": ["snip"]})
     assert c["s_naive_vs_fused"]["snip"] == pytest.approx(0.1 / 2.1)
     assert c["single_vs_s_fused"]["snip"] == math.inf  # NaN on one side only
     assert not c["ok"]
@@ -138,3 +138,27 @@ def test_throughput_worker_failure_is_reported_not_hung(tiny_imagenet16):
                                                 "none~1|none~2|"],
                              {"bad": ["snip"]}, 1, batch_size=8, variant="nope",
                              progress=False)
+
+
+def test_timing_harness_interleaves_and_does_not_time_the_warm_up():
+    from zclib.timing import time_scorers
+
+    calls = []
+
+    class Fake:
+        def __init__(self, name):
+            self.name = name
+
+        def score(self, arch):
+            calls.append((self.name, arch))
+            return {"arch": arch}
+
+    seen_archs = []
+    out = time_scorers({"a": Fake("a"), "b": Fake("b")}, ["x", "y"], warm=["w"],
+                       on_arch=seen_archs.append)
+    assert calls == [("a", "w"), ("b", "w"), ("a", "x"), ("b", "x"), ("a", "y"),
+                     ("b", "y")]
+    assert [(t.key, t.arch, t.position) for t in out] == [
+        ("a", "x", 0), ("b", "x", 0), ("a", "y", 1), ("b", "y", 1)]
+    assert all(t.seconds >= 0 and t.cpu_seconds >= 0 for t in out)
+    assert out[0].row == {"arch": "x"} and seen_archs == [0, 1]

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
-from zclib import network, paths, train
+from zclib import chunks, network, paths, train
 
 ARCH = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
         "+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|")
@@ -49,8 +49,9 @@ def fake_cifar(monkeypatch):
 
     splits = {"train": synthetic_images(512, 0), "test": synthetic_images(256, 1)}
     monkeypatch.setattr(data, "load_split", lambda ds, split, **kw: splits[split])
-    monkeypatch.setattr(train, "_DATA", {})
+    train.clear_cache()
     yield splits
+    train.clear_cache()  # no synthetic tensors left for later tests
 
 
 def small(name: str = "r8c4e2", **kw) -> train.Setting:
@@ -217,16 +218,16 @@ def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_pa
         calls.append((arch, setting.name))
         return real(arch, setting, **kw)
 
-    monkeypatch.setattr(train, "train_arch", crashing)
+    monkeypatch.setattr(train.runs, "train_arch", crashing)
     with pytest.raises(KeyboardInterrupt):
         train.sweep(ARCHS, settings, out=out, progress=False)
     assert len(list(train.parts_dir(out).glob("*.parquet"))) == 3
     assert not list(train.parts_dir(out).glob(".*tmp"))
 
     calls.clear()
-    monkeypatch.setattr(train, "train_arch", real)
+    monkeypatch.setattr(train.runs, "train_arch", real)
     counting = []
-    monkeypatch.setattr(train, "train_arch",
+    monkeypatch.setattr(train.runs, "train_arch",
                         lambda a, s, **kw: counting.append(a) or real(a, s, **kw))
     df = train.sweep(ARCHS, settings, out=out, progress=False)
     assert len(counting) == 3  # 6 runs in the grid, 3 done before the crash
@@ -245,6 +246,40 @@ def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_pa
     assert len(counting) == 1
 
 
+@pytest.mark.parametrize("damage", ["truncate", "empty"])
+def test_a_damaged_part_is_named_and_trained_again(fake_cifar, tmp_path, monkeypatch,
+                                                   damage):
+    out = tmp_path / "t.parquet"
+    first = train.sweep(ARCHS[:2], [small("r8c4e1")], out=out, progress=False)
+    folder = train.parts_dir(out)
+    assert json.loads((folder / "run.json").read_text()) == {
+        "kind": "train-sweep", "chunks_format": 1}
+    part = folder / f"{first['key'][1]}.parquet"
+    raw = part.read_bytes()  # a copy that broke off
+    part.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b"")
+    with pytest.warns(chunks.DamagedChunkWarning, match=str(part)):
+        assert len(train.load_table(out)) == 1
+    trained = []
+    real = train.train_arch
+    monkeypatch.setattr(train.runs, "train_arch",
+                        lambda a, s, **kw: trained.append(a) or real(a, s, **kw))
+    with pytest.warns(chunks.DamagedChunkWarning, match=str(part)):
+        df = train.sweep(ARCHS[:2], [small("r8c4e1")], out=out, progress=False)
+    assert trained == [ARCHS[1]] and list(df["cached"]) == [True, False]
+    assert df["test_acc"].tolist() == first["test_acc"].tolist()  # deterministic
+    assert len(paths.read_parquet(part)) == 1  # rewritten whole
+
+
+def test_parts_of_a_sweep_without_run_json_still_resume(fake_cifar, tmp_path,
+                                                         monkeypatch):
+    out = tmp_path / "t.parquet"
+    train.sweep(ARCHS[:1], [small("r8c4e1")], out=out, progress=False)
+    (train.parts_dir(out) / "run.json").unlink()  # as sweeps wrote their parts before
+    monkeypatch.setattr(train.runs, "train_arch", lambda *a, **kw: 1 / 0)
+    df = train.sweep(ARCHS[:1], [small("r8c4e1")], out=out, progress=False)
+    assert df["cached"].all()
+
+
 def test_read_from_counts_as_done_without_writing_there(fake_cifar, tmp_path):
     shipped = tmp_path / "shipped.parquet"
     train.sweep(ARCHS[:1], [small("r8c4e1")], out=shipped, progress=False)
@@ -261,7 +296,7 @@ def test_read_from_counts_as_done_without_writing_there(fake_cifar, tmp_path):
 
 
 def test_real_cifar10_short_training_beats_chance(shared_dir, monkeypatch):
-    monkeypatch.setattr(train, "_DATA", {})
+    train.clear_cache()
     x, y = train.load_tensors("test", 8)
     assert x.shape == (10_000, 3, 8, 8) and len(y) == 10_000
     assert x.mean(dim=(0, 2, 3)).abs().max() < 0.15  # NB201's normalisation

@@ -83,13 +83,14 @@ def run(name: str, smoke: bool = False, results_dir: str | Path | None = None,
     return dest
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI: run notebooks in order, report the time each took."""
-    ap = argparse.ArgumentParser(prog="zclib notebooks")
+def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (CI)")
     ap.add_argument("--only", nargs="*", help="notebook stems to run")
     ap.add_argument("--results-dir", default=None)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
     names = args.only or notebook_names()
     for name in names:
         t0 = time.time()
@@ -98,6 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[notebooks] {name} done in {time.time() - t0:.0f} s -> {dest}",
               file=sys.stderr, flush=True)
     return 0
+
+
+def add_cli(sub) -> None:
+    """Register ``notebooks`` with the ``python -m zclib`` parser."""
+    nb = sub.add_parser("notebooks", help="run the notebooks headless (papermill)")
+    _arguments(nb).set_defaults(func=_cmd_notebooks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI (``python -m zclib.notebooks``): run notebooks in order, report the time
+    each took."""
+    return _cmd_notebooks(_arguments(
+        argparse.ArgumentParser(prog="zclib notebooks")).parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import pandas as pd
 
 from zclib import results
 from zclib.paths import DATASETS
+from zclib.scoring import score_archs
+from zclib.stats import spearman
 
 # Measured CPU (2.13, fp32) vs the shipped H100 tables (2.11+cu130, cuDNN convolutions
 # in TF32, PyTorch's default then): see results/scores/README.md. grasp, a signed sum
@@ -43,8 +45,6 @@ def verify(dataset: str, n: int = 20, seed: int = 1, proxies=None,
         Columns arch_str, proxy, shipped, recomputed, abs_diff, rel_diff, tol, ok
         (NaN on both sides counts as agreement).
     """
-    from zclib.scoring import score_archs
-
     table = results.shipped(dataset)
     if table is None:
         raise FileNotFoundError(
@@ -85,22 +85,34 @@ def verify(dataset: str, n: int = 20, seed: int = 1, proxies=None,
 def rank_agreement(rows: pd.DataFrame) -> float:
     """Spearman of recomputed vs shipped scores (NaN when < 5 finite pairs or
     constant)."""
-    from zclib.stats import spearman
-
     if len(rows) < 5 or rows["shipped"].nunique() < 2:
         return float("nan")
     return spearman(rows["recomputed"], rows["shipped"])[0]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI: verify every shipped dataset; exit 1 if any score is out of tolerance."""
-    ap = argparse.ArgumentParser(prog="zclib verify-scores")
+def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     ap.add_argument("--n", type=int, default=20, help="archs per dataset")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
     ap.add_argument("--out",
                     default=str(results.RESULTS_DIR / "scores" / "verify.json"))
-    args = ap.parse_args(argv)
+    return ap
+
+
+def add_cli(sub) -> None:
+    """Register ``verify-scores`` with the ``python -m zclib`` parser."""
+    v = sub.add_parser("verify-scores",
+                       help="recompute a sample of shipped scores on CPU")
+    _arguments(v).set_defaults(func=_cmd_verify)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: verify every shipped dataset; exit 1 if any score is out of tolerance."""
+    return _cmd_verify(_arguments(
+        argparse.ArgumentParser(prog="zclib verify-scores")).parse_args(argv))
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
     frames = [verify(ds, args.n, args.seed) for ds in args.datasets
               if results.shipped(ds) is not None]
     if not frames:

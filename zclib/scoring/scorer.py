@@ -1,0 +1,125 @@
+"""One architecture at a time: the scorer of a fixed configuration, and the device.
+
+    from zclib.scoring import Scorer
+    row = Scorer("cifar10", "synflow,snip", seed=0).score(arch)  # {'synflow': ..., ...}
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Sequence
+
+import torch
+
+from zclib import data, space
+from zclib import proxies as zproxies
+from zclib.network import build
+from zclib.paths import canonical_dataset
+
+
+class Scorer:
+    """Scores single architectures with a fixed configuration (one per process).
+
+    Args:
+        dataset: dataset name or alias.
+        proxies: names or ``"all"`` (see :func:`zclib.proxies.resolve`).
+        seed: data and weight-init seed.
+        batch_size: images per minibatch.
+        device: ``"cpu"`` or ``"cuda"``.
+        variant: network variant (``"official"`` or ``"foresight"``).
+        mode: ``"fused"`` (shared passes) or ``"naive"`` (one fresh copy per proxy).
+        zico_batches: minibatches zico uses (>= 2).
+        norm: normalisation constants (see ``zclib.data.NORMS``).
+        augment: draw the batches through the reference's training transforms
+            (see ``zclib.data.get_batch``).
+    """
+
+    def __init__(self, dataset="cifar10", proxies="all", seed=0, batch_size=64,
+                 device="cpu", variant="official", mode="fused", zico_batches=2,
+                 norm="foresight", augment=False):
+        check_device(device)
+        self.dataset = canonical_dataset(dataset)
+        self.proxies = zproxies.resolve(proxies)
+        self.seed, self.batch_size = int(seed), int(batch_size)
+        self.device, self.variant, self.mode = device, variant, mode
+        if device.startswith("cuda"):
+            # full fp32 on GPUs: TF32 convolutions (PyTorch's cuDNN default) move
+            # grad_norm/snip/zico by ~1-3% and grasp far more (see verify.py)
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
+        if zico_batches < 2:
+            raise ValueError("zico needs at least 2 batches (--zico-batches >= 2)")
+        n_batches = max(zproxies.get(p).n_batches for p in self.proxies)
+        n_batches = max(n_batches, zico_batches if "zico" in self.proxies else 1)
+        self.batches, metas = [], []
+        for b in range(n_batches):
+            batch = data.get_batch(self.dataset, batch_size, seed, index=b, norm=norm,
+                                   augment=augment)
+            self.batches.append((batch.x.to(device), batch.y.to(device)))
+            metas.append(batch.meta)
+        self.data_meta = metas[0]
+        self.norm, self.augment = norm, bool(augment)
+
+    def config(self) -> dict:
+        """Everything that determines the scores (used to name and guard the cache)."""
+        m = self.data_meta
+        return {
+            "dataset": self.dataset, "proxies": self.proxies, "seed": self.seed,
+            "batch_size": self.batch_size, "variant": self.variant, "mode": self.mode,
+            "n_batches": len(self.batches), "norm": self.norm, "augment": self.augment,
+            "data_source": str(m.get("source", "")), "data_format": m.get("format", ""),
+            "stand_in": bool(m.get("stand_in", False)),
+            "tf32": False,
+        }
+
+    def score(self, arch: str | Sequence[int]) -> dict:
+        """One row: arch_str, index, one column per proxy, seconds."""
+        cell = space.as_cell(arch)
+        arch_str = space.format_arch(cell)
+        t0 = time.perf_counter()
+        net = build(cell, self.dataset, variant=self.variant, seed=self.seed)
+        net = net.to(self.device)
+        scores = zproxies.compute(net, self.proxies, self.batches, mode=self.mode,
+                                  context={"arch": arch_str, "dataset": self.dataset},
+                                  copy_net=False)  # the network is ours alone
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return {"arch_str": arch_str, "index": space.benchmark_index(arch_str),
+                **scores, "seconds": time.perf_counter() - t0, "device": self.device}
+
+
+def check_device(device: str) -> str:
+    """``device`` when this machine has it, else a one-line ValueError.
+
+    Args:
+        device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Returns:
+        ``device`` unchanged.
+    """
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"unknown device {device!r} ({exc}); use cpu or cuda"
+                         ) from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {device!r}: expected cpu or cuda")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: CUDA is not available on this "
+                             "machine (torch.cuda.is_available() is False); use "
+                             "--device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s)")
+    return device
+
+
+
+def device_name(device: str) -> str:
+    """The GPU's name for a cuda device, else the processor and the core count."""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"{platform.processor() or platform.machine()} x{os.cpu_count()}"

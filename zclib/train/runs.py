@@ -1,0 +1,129 @@
+"""Many training runs, resumable: the sweep, its parts, the merged table.
+
+    from zclib.train import Setting, sweep, merge, load_table
+    df = sweep(archs, [Setting.parse("r8c4e20")], seeds=[0], out="t.parquet")
+    merge("t.parquet")           # fold t.parquet.parts/ into t.parquet
+
+Each finished run is one chunk of :mod:`zclib.chunks` (``<out>.parts/<key>.parquet``,
+``key`` = :func:`zclib.train.run_key`); a damaged chunk is warned about and trained
+again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from zclib import chunks, space
+from zclib.paths import RESULTS_DIR, provenance, read_parquet, write_parquet_atomic
+from zclib.scoring import check_device
+from zclib.train.loop import train_arch
+from zclib.train.setting import Setting, run_key
+
+TABLE = RESULTS_DIR / "train" / "econas_cifar10.parquet"  # the shipped sweep
+SWEEP_IDENT = {"kind": "train-sweep"}  # run.json of a sweep (run keys hold the rest)
+
+
+def parts_dir(out: str | Path) -> Path:
+    """``<out>.parts/``: where a sweep into ``out`` writes its runs."""
+    return chunks.parts_dir(out)
+
+
+def load_table(out: str | Path = TABLE, include_parts: bool = True) -> pd.DataFrame:
+    """Every finished run of a sweep: the merged table plus unmerged parts."""
+    out = Path(out)
+    frames = [read_parquet(out)] if out.exists() else []
+    if include_parts:
+        frames += list(chunks.read_parts(parts_dir(out)).values())
+    if not frames:
+        return pd.DataFrame(columns=["key", "arch_str", "setting", "seed"])
+    df = pd.concat(frames, ignore_index=True)
+    return df.drop_duplicates("key", keep="first").reset_index(drop=True)
+
+
+def sweep(archs: Sequence[str], settings: Sequence[Setting],
+          seeds: Sequence[int] = (0,), out: str | Path | None = TABLE,
+          device: str = "cpu", threads: int | None = None,
+          eval_epochs: Iterable[int] = (), progress: bool = True,
+          read_from: Sequence[str | Path] = (),
+          max_runs: int | None = None) -> pd.DataFrame:
+    """Train every (arch, setting, seed) not already in ``out`` (or ``read_from``).
+
+    Runs go architecture by architecture (all settings of an arch, then the next),
+    so an interrupted sweep leaves complete rows for a prefix of the sample.
+
+    Args:
+        archs, settings, seeds: the grid.
+        out: the table to resume into (runs land in ``<out>.parts/``); None keeps
+            results in memory only.
+        device: ``"cpu"`` or ``"cuda"``.
+        threads: ``torch.set_num_threads`` for the sweep (None: leave as is).
+        eval_epochs: extra epochs at which the test accuracy is recorded.
+        progress: a tqdm bar over runs.
+        read_from: further tables whose finished runs count as done (e.g. the
+            shipped table when ``out`` is a scratch folder).
+        max_runs: stop after training this many new runs (None: all).
+
+    Returns:
+        One row per requested (arch, setting, seed), in grid order, with
+        ``cached`` True for runs that were not trained now.
+    """
+    check_device(device)  # before any data is loaded
+    if threads:
+        torch.set_num_threads(int(threads))
+    archs = [space.format_arch(space.as_cell(a)) for a in archs]
+    grid = [(a, s, int(sd)) for a in archs for sd in seeds for s in settings]
+    have = pd.concat([load_table(t) for t in [*read_from, *([out] if out else [])]],
+                     ignore_index=True) if (read_from or out) else pd.DataFrame()
+    done = {} if not len(have) else {k: r for k, r in zip(
+        have["key"], have.to_dict("records"), strict=True)}
+    todo = [g for g in grid if run_key(*g) not in done]
+    if max_runs is not None:
+        todo = todo[:max_runs]
+    bar = tqdm(total=len(todo), disable=not progress, desc="train", unit="run",
+               file=sys.stderr, dynamic_ncols=True)
+    meta = provenance(torch_version=torch.__version__)
+    folder = (chunks.open_parts(parts_dir(out), SWEEP_IDENT)
+              if out is not None and todo else None)
+    rows = {}
+    try:
+        for a, s, sd in todo:
+            bar.set_postfix_str(f"{s.name} {a[:30]}")
+            row = train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs)
+            row.update(zclib_version=meta["zclib_version"],
+                       git_commit=meta["git_commit"], git_dirty=meta["git_dirty"],
+                       torch_version=meta["torch_version"],
+                       date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                       loadavg_1min=os.getloadavg()[0])
+            rows[row["key"]] = row
+            if folder is not None:
+                chunks.write_part(folder, row["key"], pd.DataFrame([row]))
+            bar.update(1)
+    finally:
+        bar.close()
+    result = []
+    for g in grid:
+        k = run_key(*g)
+        if k in rows:
+            result.append({**rows[k], "cached": False})
+        elif k in done:
+            result.append({**done[k], "cached": True})
+    return pd.DataFrame(result)
+
+
+def merge(out: str | Path = TABLE) -> Path:
+    """Fold ``<out>.parts/*.parquet`` into ``<out>`` (atomic), then remove the parts."""
+    out = Path(out)
+    df = load_table(out)
+    df = df.sort_values(["setting", "seed", "arch_str"], kind="stable")
+    write_parquet_atomic(df.reset_index(drop=True), out)
+    chunks.remove_parts(parts_dir(out))
+    return out
+

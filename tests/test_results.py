@@ -183,6 +183,7 @@ def test_what_compute_scores_caches_load_scores_reads(tmp_path, monkeypatch):
     (0.60, 0.64, 0.03, True, False),
     (0.60, 0.64, 0.03, False, "n/a"),  # e.g. stand-in images
     (0.60, 0.64, None, True, "n/a"),  # no tolerance stated
+    (0.60, 0.64, float("nan"), True, "n/a"),  # a recorded null tolerance
     (float("nan"), 0.64, 0.03, True, False),
 ])
 def test_compare_scalars(ours, published, tol, checked, expected):

@@ -307,7 +307,7 @@ def compare(ours, published, tol: float | None, checked=True):
 
     Args:
         ours, published: scalars, or arrays/Series of equal length (elementwise).
-        tol: the stated tolerance; None: nothing is checked.
+        tol: the stated tolerance; None (or NaN): nothing is checked.
         checked: False (or a boolean array: False where) no comparison applies,
             e.g. a stand-in dataset or another accuracy target than the paper's.
 
@@ -316,6 +316,8 @@ def compare(ours, published, tol: float | None, checked=True):
         Series of the same (bool dtype when everything is checked). A NaN value
         is never within.
     """
+    if tol is not None and np.ndim(tol) == 0 and not np.isfinite(tol):
+        tol = None  # a NaN tolerance (e.g. a recorded null): none stated
     if np.ndim(ours) == 0 and np.ndim(published) == 0 and np.ndim(checked) == 0:
         if tol is None or not checked:
             return NOT_CHECKED

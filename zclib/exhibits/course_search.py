@@ -26,8 +26,7 @@ from zclib.search import lookup
 PROXIES = ["naswot", "synflow"]
 ACC_LABEL = {"valid_acc_12ep": "valid acc, 12 ep", "test_acc": "test acc, 200 ep",
              "valid_acc": "valid acc, 200 ep"}
-STAND_IN_NOTE = ("ImageNet16-120 proxy scores from a 120-image stand-in batch (not "
-                 "the official images); accuracies are the benchmark's. ")
+STAND_IN_NOTE = results.STAND_IN_PROXY_NOTE
 ORACLE_N = [10, 100]  # Mellor et al.'s "optimal (N)" rows
 
 

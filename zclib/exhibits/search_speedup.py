@@ -20,8 +20,7 @@ import pandas as pd
 from zclib import results, search
 
 VARIANTS = ["plain", "warm-up", "move", "warm-up + move"]
-STAND_IN_NOTE = ("ImageNet16-120 proxy scores from a 120-image stand-in batch (not "
-                 "the official images); accuracies are the benchmark's. ")
+STAND_IN_NOTE = results.STAND_IN_PROXY_NOTE
 EXPERIMENT = "abdelfattah2021/search_speedup"
 
 

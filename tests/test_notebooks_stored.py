@@ -75,3 +75,21 @@ def test_papermill_sees_every_parameter(name):
 
     path = notebooks.NOTEBOOK_DIR / f"{name}.ipynb"
     assert set(pm.inspect_notebook(str(path))) == notebooks.declared_parameters(path)
+
+
+MAX_CODE_LINES = 200  # a notebook reads as its exhibit; logic lives in zclib
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_thin_no_functions_or_classes(name):
+    """No ``def``/``class``/``lambda`` in a notebook and at most MAX_CODE_LINES code
+    lines: what a second notebook (or a test) would need belongs in zclib."""
+    nb = nbformat.read(notebooks.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    for src in code:
+        for node in ast.walk(ast.parse(src)):
+            assert not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef
+                                  | ast.ClassDef | ast.Lambda), (
+                f"{name}: {type(node).__name__} at line {node.lineno} of:\n{src}")
+    n_lines = sum(len(src.splitlines()) for src in code)
+    assert n_lines <= MAX_CODE_LINES, f"{name}: {n_lines} code lines"

@@ -42,9 +42,9 @@ def test_sample_prefixes_are_nested():
 def test_only_uncovered_archs_of_add_on_columns_are_computed(fake_shipped):
     t = results.shipped("cifar10")
     assert t.attrs["coverage"] == {"snip": 15625, "fisher": 3}
-    df = results.load_scores("cifar10", ["snip"], n_archs=10)
+    df = results.compute_scores("cifar10", ["snip"], n_archs=10)
     assert df.attrs["origin"] == "shipped" and not fake_shipped  # NaN snip is real
-    df = results.load_scores("cifar10", ["snip", "fisher"], n_archs=5)
+    df = results.compute_scores("cifar10", ["snip", "fisher"], n_archs=5)
     archs, names = fake_shipped[-1]
     assert names == ["fisher"] and archs == space.sample(5, 0)[3:]
     assert df["fisher"].iloc[0] == 1.0 and np.isnan(df["fisher"].iloc[1])
@@ -69,7 +69,7 @@ def test_record_and_load_records(tmp_path):
 
 
 def test_shipped_scores_are_not_used_for_another_batch_size(fake_shipped):
-    df = results.load_scores("cifar10", ["snip"], n_archs=2, batch_size=32)
+    df = results.compute_scores("cifar10", ["snip"], n_archs=2, batch_size=32)
     assert fake_shipped[-1] == (space.sample(2, 0), ["snip"])
     assert df.attrs["origin"] == "computed" and (df["snip"] == 7.0).all()
 
@@ -82,14 +82,14 @@ def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
     pd.DataFrame({"arch_str": perm[:2], "fisher": [10.0, 20.0]}).to_parquet(
         tmp_path / "variants"
         / results._cache_name("cifar10", "shipped", 0, 64, ["fisher"], "foresight"))
-    df = results.load_scores("cifar10", ["fisher"], n_archs=4, variant="foresight")
+    df = results.compute_scores("cifar10", ["fisher"], n_archs=4, variant="foresight")
     archs, names = fake_shipped[-1]
     assert archs == perm[2:4] and names == ["fisher"]
     assert scoring.score_archs.variant == "foresight"
     assert list(df["fisher"]) == [10.0, 20.0, 7.0, 7.0]
     assert df.attrs["variant"] == "foresight"
     # the official fisher ignores the variant table: shipped add-on + computed gaps
-    df = results.load_scores("cifar10", ["fisher"], n_archs=4)
+    df = results.compute_scores("cifar10", ["fisher"], n_archs=4)
     assert df["fisher"].iloc[0] == 1.0 and df["fisher"].iloc[3] == 7.0
     assert scoring.score_archs.variant == "official"
 
@@ -103,13 +103,13 @@ def test_caches_of_another_batch_protocol_are_not_mixed_in(fake_shipped, tmp_pat
     cache.mkdir()
     name = results._cache_name("cifar10", "n4", 0, 64, ["zico"])
     pd.DataFrame({"arch_str": archs, "zico": 1.0, **meta}).to_parquet(cache / name)
-    df = results.load_scores("cifar10", ["zico"], n_archs=4)
+    df = results.compute_scores("cifar10", ["zico"], n_archs=4)
     assert fake_shipped[-1] == (archs, ["zico"])  # recomputed, not read
     assert (df["zico"] == 7.0).all()
     pd.DataFrame({"arch_str": archs, "zico": 1.0, "norm": "foresight",
                   "augment": False}).to_parquet(cache / name)
     n_calls = len(fake_shipped)
-    df = results.load_scores("cifar10", ["zico"], n_archs=4)
+    df = results.compute_scores("cifar10", ["zico"], n_archs=4)
     assert len(fake_shipped) == n_calls and (df["zico"] == 1.0).all()  # the default
 
 
@@ -125,3 +125,82 @@ def test_variant_coverage_counts_the_shipped_variant_table(tmp_path, monkeypatch
         tmp_path / name)
     assert results.variant_coverage("CIFAR-100", "fisher", "foresight") == 3
     assert results.variant_coverage("cifar100", "fisher", "foresight", seed=1) == 0
+
+
+# -------------------------------------------- read vs compute (issue 13: explicit cost)
+
+
+def test_load_scores_never_computes_and_names_what_is_missing(fake_shipped):
+    with pytest.raises(results.MissingScoresError) as e:
+        results.load_scores("cifar10", ["snip", "fisher"], n_archs=5)
+    msg = str(e.value)
+    assert not fake_shipped  # nothing was scored
+    # the proxy, how many cells, the settings and the call that computes them
+    assert "fisher for 2 of the 5 cells" in msg and "cifar10, seed 0, batch 64" in msg
+    assert space.sample(5, 0)[3] in msg
+    assert ("results.compute_scores('cifar10', ['fisher'], n_archs=5, seed=0, "
+            "batch_size=64)") in msg
+    assert isinstance(e.value, FileNotFoundError)
+    with pytest.raises(results.MissingScoresError, match="variant='foresight'"):
+        results.load_scores("cifar10", ["fisher"], n_archs=2, variant="foresight")
+    # what is on disk is read: shipped columns, and add-on cells it covers
+    assert results.load_scores("cifar10", ["snip"], n_archs=5).attrs["origin"] == (
+        "shipped")
+    assert list(results.load_scores("cifar10", ["fisher"], n_archs=1)["fisher"]) == [
+        1.0]
+
+
+def test_what_compute_scores_caches_load_scores_reads(tmp_path, monkeypatch):
+    """The compute path writes its resumable cache; the read then finds every cell
+    there (no shipped table in this test) without scoring again."""
+    monkeypatch.setattr(results, "SCORES_DIR", tmp_path / "none")
+    monkeypatch.setattr(results, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(results, "VARIANTS_DIR", tmp_path / "none")
+    with pytest.raises(results.MissingScoresError, match="params for 3 of the 3"):
+        results.load_scores("cifar10", ["params"], n_archs=3)
+    computed = results.compute_scores("cifar10", ["params"], n_archs=3, progress=False)
+    assert computed.attrs["origin"] == "computed"
+    assert list((tmp_path / "cache").glob("cifar10_n3_s0_b64_params.parquet"))
+
+    def fail(*a, **k):
+        raise AssertionError("load_scores scored")
+
+    monkeypatch.setattr(scoring, "score_archs", fail)
+    read = results.load_scores("cifar10", ["params"], n_archs=3)
+    pd.testing.assert_frame_equal(read, computed)
+    # a larger sample resumes from the smaller one's cells: only the new one is scored
+    calls = []
+    monkeypatch.setattr(scoring, "score_archs", lambda archs, ds, names, **kw: (
+        calls.append(list(archs)) or pd.DataFrame({"arch_str": archs, "params": 0.0})))
+    bigger = results.compute_scores("cifar10", ["params"], n_archs=4, progress=False)
+    assert calls == [space.sample(4, 0)[3:]]
+    assert list(bigger["params"].iloc[:3]) == list(computed["params"])
+
+
+@pytest.mark.parametrize(("ours", "published", "tol", "checked", "expected"), [
+    (0.62, 0.64, 0.03, True, True),
+    (0.5, 0.75, 0.25, True, True),  # |delta| == tol (exact in binary) is within
+    (0.60, 0.64, 0.03, True, False),
+    (0.60, 0.64, 0.03, False, "n/a"),  # e.g. stand-in images
+    (0.60, 0.64, None, True, "n/a"),  # no tolerance stated
+    (0.60, 0.64, float("nan"), True, "n/a"),  # a recorded null tolerance
+    (float("nan"), 0.64, 0.03, True, False),
+])
+def test_compare_scalars(ours, published, tol, checked, expected):
+    assert results.compare(ours, published, tol, checked) == expected
+    assert type(results.compare(ours, published, tol, checked)) is type(expected)
+
+
+def test_compare_elementwise():
+    ours = pd.Series([0.5, 0.7, 0.9], index=list("abc"))
+    pub = np.array([0.52, 0.6, np.nan])
+    got = results.compare(ours, pub, 0.05)
+    assert got.dtype == bool and list(got) == [True, False, False]
+    assert list(got.index) == list("abc")
+    got = results.compare(ours, pub, 0.05, checked=[True, False, True])
+    assert list(got) == [True, "n/a", False]
+
+
+def test_is_stand_in():
+    assert results.is_stand_in("ImageNet16-120") and results.is_stand_in("imagenet16")
+    assert not results.is_stand_in("cifar10") and not results.is_stand_in("CIFAR-100")

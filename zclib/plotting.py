@@ -1,8 +1,13 @@
-"""One figure style for every notebook, and saving as PNG + PDF.
+"""Figure style, saving as PNG + PDF, and the plot kinds several exhibits share.
 
     from zclib import plotting
     plotting.setup()
-    fig, ax = plt.subplots(); ...; plotting.save(fig, out_dir, "spearman_table")
+    fig = plotting.rho_heatmap(wide_rho, label="Spearman ρ vs test acc")
+    plotting.save(fig, out_dir, "spearman_heatmap")
+
+Figures of one exhibit only are drawn here too when they carry logic a reader of
+the notebook need not see (axis choice, band drawing); their data comes in as
+tables, never from disk.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
 PROXY_LABELS = {
     "grad_norm": "grad_norm", "snip": "snip", "grasp": "grasp", "fisher": "fisher",
@@ -35,3 +42,75 @@ def save(fig, out_dir: str | Path, name: str) -> list[Path]:
     for p in paths:
         fig.savefig(p)
     return paths
+
+
+def score_axis(x: np.ndarray, name: str, bounded=()) -> str:
+    """Axis kind for one score column: "log" where the positive scores span more
+    than two orders of magnitude, "symlog" for signed scores that do, else "linear"
+    (always for the names in ``bounded``: scores on a fixed scale)."""
+    x = x[np.isfinite(x)]
+    pos = x[x > 0]
+    if name in bounded:
+        return "linear"
+    if (x.min() >= 0 and pos.size > 1
+            and np.quantile(pos, 0.995) / np.quantile(pos, 0.005) > 1e2):
+        return "log"
+    med = np.median(np.abs(x[x != 0])) if np.any(x != 0) else 1.0
+    if x.min() < 0 and np.abs(x).max() / med > 1e2:
+        return "symlog"
+    return "linear"
+
+
+def hexpanel(ax, x, y, name: str, rho: float, n_rho: int, label: str | None = None,
+             bounded=()) -> None:
+    """Hexbin density (log colour) of score ``x`` against accuracy ``y`` on the axis
+    :func:`score_axis` picks (log: zero scores counted, not drawn; symlog:
+    sign(x)·log10(1+|x|)), with ρ and its n in the corner."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    ax.set_title(label or name, fontsize=10)
+    if x.size < 2:
+        ax.text(0.5, 0.5, "no finite scores", transform=ax.transAxes, ha="center")
+        return
+    kind, note = score_axis(x, name, bounded), ""
+    if kind == "log":
+        zero = int((x <= 0).sum())
+        x, y = x[x > 0], y[x > 0]
+        note = f"\n{zero} zero scores not shown" if zero else ""
+    elif kind == "symlog":
+        x = np.sign(x) * np.log10(1 + np.abs(x))
+    ax.hexbin(x, y, gridsize=40 if len(x) > 2000 else 20, bins="log", mincnt=1,
+              cmap="viridis", xscale="log" if kind == "log" else "linear",
+              linewidths=0)
+    ax.set_xlabel({"log": "score (log)", "symlog": "sign·log10(1+|score|)",
+                   "linear": "score"}[kind], fontsize=8)
+    ax.text(0.97, 0.04, f"ρ = {rho:+.3f}  (n = {n_rho:,}){note}",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+            bbox={"fc": "white", "alpha": 0.8, "lw": 0})
+    ax.tick_params(labelsize=8)
+
+
+def rho_heatmap(wide, label: str, title: str | None = None):
+    """Annotated heat map of signed correlations in [-1, 1] (rows: scores,
+    columns: e.g. dataset × subset); returns the figure."""
+    import seaborn as sns
+
+    size = (1.9 * wide.shape[1] + 3, 0.42 * wide.shape[0] + 1.5)
+    fig, ax = plt.subplots(figsize=size)
+    sns.heatmap(wide, annot=True, fmt=".2f", cmap="vlag", vmin=-1, vmax=1, center=0,
+                cbar_kws={"label": label}, ax=ax)
+    if title:
+        ax.set_title(title)
+    ax.tick_params(axis="x", rotation=0)
+    return fig
+
+
+def published_band(ax, xs, published, tol: float | None, **scatter) -> None:
+    """The published values as black bars at ``xs``, with a grey ±``tol`` band
+    behind each (no band when ``tol`` is None: nothing is held to it)."""
+    if tol is not None:
+        for x, v in zip(xs, published, strict=True):
+            ax.fill_between([x - 0.35, x + 0.35], v - tol, v + tol, color="0.85",
+                            lw=0, zorder=0)
+    ax.scatter(xs, published, marker="_", s=400, color="black", lw=2.5, zorder=3,
+               **scatter)

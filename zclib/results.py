@@ -1,18 +1,22 @@
 """Score tables for the notebooks, and the numbers each notebook records.
 
     from zclib import results
-    # shipped or computed:
-    scores = results.load_scores("cifar10", n_archs=1000, seed=0)
-    # numbers.json + provenance:
-    results.record("02_table_spearman_nb201", rows, params)
-    # every notebook's numbers:
+    # read (0.1 s; MissingScoresError names what is not on disk):
+    scores = results.load_scores("cifar10", ["snip"], n_archs=1000, seed=0)
+    # compute what is missing (seconds to hours of CPU), cached resumably:
+    scores = results.compute_scores("cifar10", ["fisher"], n_archs=40)
+    # the tolerance check and the stand-in flag every notebook uses:
+    results.compare(0.62, 0.64, tol=0.03)   # True
+    results.is_stand_in("ImageNet16-120")   # True
+    # numbers.json + provenance, and every notebook's numbers:
+    results.record("01_table_spearman_nb201", rows, params)
     results.load_records()
 
-Scores come, in order, from (1) the full-space tables shipped under
-``results/scores/`` (computed once on a GPU, see that folder's README), joined with
-any partial tables for proxies that were added later (e.g. the reference ``fisher``),
-and (2) otherwise the scorer, for a seeded uniform sample, cached resumably under
-``results/cache/scores/`` with a progress bar.
+Scores are read from (1) the full-space tables shipped under ``results/scores/``
+(computed once on a GPU, see that folder's README), joined with any partial tables
+for proxies that were added later (e.g. the reference ``fisher``), and (2) the
+finished caches under ``results/cache/scores/``. :func:`load_scores` only reads and
+fails loudly when cells are missing; :func:`compute_scores` scores them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from zclib import space
+from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public names)
+    NOT_CHECKED,
+    STAND_IN_DATASETS,
+    STAND_IN_NOTE,
+    STAND_IN_PROXY_NOTE,
+    compare,
+    is_stand_in,
+)
 from zclib.paths import (
     RESULTS_DIR,
     canonical_dataset,
@@ -74,7 +86,47 @@ def shipped(dataset: str) -> pd.DataFrame | None:
     return df
 
 
+class MissingScoresError(FileNotFoundError):
+    """Scores asked of :func:`load_scores` that no shipped table or cache holds."""
+
+
 def load_scores(
+    dataset: str,
+    proxies: Sequence[str] | str = "all",
+    n_archs: int | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    variant: str = "official",
+) -> pd.DataFrame:
+    """Read proxy scores for ``n_archs`` architectures (None = all): never computes.
+
+    Reads the shipped tables (``results/scores/``, with their partial add-ons) and
+    the finished caches (``results/cache/scores/``); costs a fraction of a second.
+
+    Args:
+        dataset: dataset name or alias.
+        proxies: names or ``"all"``.
+        n_archs: sample size (seeded uniform sample, :func:`zclib.space.sample`),
+            None for the whole space.
+        seed: sample seed (also the scorer seed the tables must have been made with).
+        batch_size: proxy batch the tables must have been made with.
+        variant: network variant (:mod:`zclib.network`); other than ``"official"``
+            it is read from ``results/scores/variants/`` and the caches.
+
+    Returns:
+        One row per architecture with ``arch_str``, ``index``, proxy columns;
+        ``attrs["origin"]`` is ``"shipped"``, ``"computed"`` (read from the caches)
+        or ``"shipped+computed"``.
+
+    Raises:
+        MissingScoresError: some of the cells are in no table; the message names
+            them and the :func:`compute_scores` call that scores them.
+    """
+    return _scores(dataset, proxies, n_archs, seed, batch_size, variant,
+                   compute=False)
+
+
+def compute_scores(
     dataset: str,
     proxies: Sequence[str] | str = "all",
     n_archs: int | None = None,
@@ -85,26 +137,34 @@ def load_scores(
     progress: bool = True,
     variant: str = "official",
 ) -> pd.DataFrame:
-    """Proxy scores for ``n_archs`` architectures (None = all) of one dataset.
+    """Proxy scores as :func:`load_scores` reads them, scoring the cells it lacks.
+
+    Cells that no shipped table or finished cache holds are scored here (seconds
+    for a few cells, hours of CPU for the whole space), resumably cached under
+    ``results/cache/scores/`` with a progress bar, so a later :func:`load_scores`
+    reads them.
 
     Args:
-        dataset: dataset name or alias.
-        proxies: names or ``"all"``.
-        n_archs: sample size (seeded uniform sample), None for the whole space.
-        seed: sample seed (the scorer's data/init seed is also ``seed`` when
-            computing; shipped tables record their own).
-        batch_size, device: scorer settings when computing.
-        use_shipped: False forces computation.
-        progress: progress bar when computing.
-        variant: network variant (:mod:`zclib.network`). The full-space tables are
-            of the official network; another variant is read from the partial
-            tables under ``results/scores/variants/`` and the caches, and computed
-            where those lack cells.
+        dataset, proxies, n_archs, seed, batch_size, variant: as :func:`load_scores`
+            (``seed`` is also the scorer's data/init seed).
+        device: scorer device, ``"cpu"`` or ``"cuda"``.
+        use_shipped: False ignores the shipped tables (the caches still count).
+        progress: progress bar while scoring.
 
     Returns:
-        One row per architecture with ``arch_str``, ``index``, proxy columns;
-        ``attrs["origin"]`` is ``"shipped"`` or ``"computed"``.
+        As :func:`load_scores`.
     """
+    return _scores(dataset, proxies, n_archs, seed, batch_size, variant,
+                   compute=True, device=device, use_shipped=use_shipped,
+                   progress=progress)
+
+
+def _scores(dataset: str, proxies: Sequence[str] | str, n_archs: int | None,
+            seed: int, batch_size: int, variant: str, compute: bool,
+            device: str = "cpu", use_shipped: bool = True,
+            progress: bool = True) -> pd.DataFrame:
+    """Shipped table + finished caches; what they lack is scored (``compute``) or
+    named in a :class:`MissingScoresError`."""
     from zclib import proxies as zp
 
     ds = canonical_dataset(dataset)
@@ -128,16 +188,17 @@ def load_scores(
     if have is not None and not todo and not partial:
         have.attrs["origin"] = "shipped"
         return have
-    from zclib.scoring import score_archs
-
-    compute = todo + partial
+    missing = todo + partial
     if have is None or todo:
         need = archs
     else:
         need = list(have.loc[np.any([gaps[p] for p in partial], axis=0), "arch_str"])
-    cached = _cached_rows(ds, seed, batch_size, compute, need, variant,
+    cached = _cached_rows(ds, seed, batch_size, missing, need, variant,
                           shipped_variants=use_shipped)
     need = [a for a in need if a not in cached.index] if len(cached) else need
+    if need and not compute:
+        raise MissingScoresError(_missing_message(ds, missing, need, n_archs, seed,
+                                                  batch_size, variant))
     if not need:
         new = cached.reset_index()
     elif need is archs:  # the whole sample: named by its size
@@ -146,30 +207,45 @@ def load_scores(
         digest = hashlib.sha1("\n".join(need).encode()).hexdigest()[:10]
         tag = f"{len(need)}archs_{digest}"
     if need:
-        name = _cache_name(ds, tag, seed, batch_size, compute, variant)
-        new = score_archs(need, ds, compute, seed=seed, batch_size=batch_size,
+        from zclib.scoring import score_archs
+
+        name = _cache_name(ds, tag, seed, batch_size, missing, variant)
+        new = score_archs(need, ds, missing, seed=seed, batch_size=batch_size,
                           device=device, variant=variant, out=CACHE_DIR / name,
                           progress=progress)
-        new = new[["arch_str", *compute]]
+        new = new[["arch_str", *missing]]
         if len(cached):
             new = pd.concat([cached.reset_index(), new], ignore_index=True)
     if have is None:
-
         new = new.drop_duplicates("arch_str").set_index("arch_str").loc[archs]
-        new = new[list(compute)].reset_index()
+        new = new[list(missing)].reset_index()
         new.insert(1, "index", [space.benchmark_index(a) for a in new["arch_str"]])
         new.attrs["origin"] = "computed"
         new.attrs["variant"] = variant
         return new
     merged = have.set_index("arch_str")
-    upd = new.set_index("arch_str")[compute]
-    for p in compute:
+    upd = new.set_index("arch_str")[missing]
+    for p in missing:
         if p not in merged:
             merged[p] = np.nan
         merged.loc[upd.index, p] = upd[p]
     merged = merged.reset_index()
-    merged.attrs.update(have.attrs, origin="shipped+computed", computed=compute)
+    merged.attrs.update(have.attrs, origin="shipped+computed", computed=missing)
     return merged
+
+
+def _missing_message(ds: str, names: Sequence[str], need: Sequence[str],
+                     n_archs: int | None, seed: int, batch_size: int,
+                     variant: str) -> str:
+    """What :func:`load_scores` lacks, and the call that computes it."""
+    v = "" if variant == "official" else f", variant={variant!r}"
+    return (f"no score table holds {', '.join(names)} for {len(need):,} of the "
+            f"{'all' if n_archs is None else n_archs} cells asked "
+            f"({ds}, seed {seed}, batch {batch_size}{v}; first: {need[0]}); looked in "
+            f"{SCORES_DIR} and {CACHE_DIR}. Score them (CPU: ~0.3-5 s a cell) with "
+            f"results.compute_scores({ds!r}, {list(names)!r}, n_archs={n_archs!r}, "
+            f"seed={seed}, batch_size={batch_size}{v}), which caches them for this "
+            f"read.")
 
 
 def _cache_name(ds: str, tag: str, seed: int, batch_size: int, names: Sequence[str],
@@ -218,13 +294,6 @@ def _default_batch(df: pd.DataFrame) -> bool:
     cache folder is skipped here instead of mixed in."""
     return bool(df.get("norm", pd.Series(["foresight"])).eq("foresight").all()
                 and not df.get("augment", pd.Series([False])).astype(bool).any())
-
-
-# Datasets whose shipped proxy scores were computed on stand-in images, and the note
-# every number computed from them carries.
-STAND_IN_DATASETS = ("ImageNet16-120",)
-STAND_IN_NOTE = ("ImageNet16-120 scores from a 120-image stand-in batch (not the "
-                 "official images); accuracies are the benchmark's. ")
 
 
 def distinct(df: pd.DataFrame, col: str) -> str:

@@ -23,7 +23,7 @@ torch.set_num_threads(1)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 ds = "cifar100"
 archs = space.sample(N, 0)
-fixed = results.load_scores(ds, ["fisher"], n_archs=N, variant="foresight",
+fixed = results.compute_scores(ds, ["fisher"], n_archs=N, variant="foresight",
                             progress=False)
 per = []
 t0 = time.time()

@@ -48,7 +48,7 @@ def main():
         # a subset check: only where the shipped with-BN table covers the cells
         sys.exit(f"the shipped foresight fisher table of {ds} lacks some of the "
                  f"first {n} cells")
-    with_bn = results.load_scores(ds, ["fisher"], n_archs=n, variant="foresight",
+    with_bn = results.compute_scores(ds, ["fisher"], n_archs=n, variant="foresight",
                                   progress=False)
     t0 = time.time()
     chunks = [archs[i::workers] for i in range(workers)]

@@ -23,14 +23,14 @@ from zclib.paths import provenance
 
 ds = results.canonical_dataset(sys.argv[1] if len(sys.argv) > 1 else "cifar100")
 n_shipped = results.variant_coverage(ds, "fisher", "foresight")
-if n_shipped < space.NUM_ARCHS:  # load_scores would score the rest here, for hours
+if n_shipped < space.NUM_ARCHS:  # compute_scores would score the rest here, for hours
     sys.exit(f"the shipped foresight fisher table of {ds} covers {n_shipped} cells, "
              f"not all {space.NUM_ARCHS}")
-fs = results.load_scores(ds, ["fisher"], n_archs=None, variant="foresight",
+fs = results.compute_scores(ds, ["fisher"], n_archs=None, variant="foresight",
                          progress=False)
 SHIPPED = ["grad_norm", "snip", "grasp", "synflow", "jacob_cov", "naswot", "zico",
            "params"]  # full-space columns of the shipped table (not fisher: partial)
-tab = results.with_accuracy(results.load_scores(ds, SHIPPED, progress=False), ds)
+tab = results.with_accuracy(results.compute_scores(ds, SHIPPED, progress=False), ds)
 tab = tab.merge(fs[["arch_str", "fisher"]].rename(columns={"fisher": "fisher_fs"}),
                 on="arch_str")
 assert len(tab) == space.NUM_ARCHS, len(tab)

@@ -21,7 +21,8 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 400
 ds = "cifar100"
 archs = space.sample(N, 0)
 acc = results.with_accuracy(
-    results.load_scores(ds, ["fisher"], n_archs=N, variant="foresight", progress=False),
+    results.compute_scores(ds, ["fisher"], n_archs=N, variant="foresight",
+                           progress=False),
     ds)["test_acc"].to_numpy()
 out = {"what": __doc__, "n": N, "dataset": ds, "variant": "foresight",
        "published": 0.385, "seeds": {}}

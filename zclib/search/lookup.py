@@ -60,14 +60,13 @@ def load(dataset: str, proxies: Sequence[str] = ("naswot", "synflow"), seed: int
     if not np.array_equal(table["index"].to_numpy(), np.arange(len(table))):
         raise ValueError(f"benchmark table of {ds} is not in index order")
     raw, oriented = {}, {}
-    stand_in, source = ds in results.STAND_IN_DATASETS, ""
+    stand_in, source = results.is_stand_in(ds), ""
     if proxies:
         scores = results.load_scores(ds, list(proxies), seed=seed,
                                      batch_size=batch_size)
         for p in proxies:
             raw[p] = by_index(scores, p)
             oriented[p] = proxy_fitness(raw[p], zp.get(p).direction)
-        stand_in = stand_in or bool(scores.attrs.get("meta", {}).get("stand_in"))
         source = str(scores.attrs.get("source", scores.attrs.get("origin", "")))
     return Lookup(ds, table, raw, oriented, stand_in, source)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zclib import bench, paths, space
+from zclib import bench, names, paths, space
 
 SHARED = paths.PROJECT_ROOT.parent / "shared" / "data"
 CSV_DIR = SHARED / "nats-bench"
@@ -45,7 +45,7 @@ def _isolated(monkeypatch, tmp_path):
 def csv_tables():
     if not CSV_DIR.is_dir():
         pytest.skip(f"offline NATS-Bench CSVs not found in {CSV_DIR}")
-    return {ds: bench.load_table(ds, source=CSV_DIR) for ds in paths.DATASETS}
+    return {ds: bench.load_table(ds, source=CSV_DIR) for ds in names.DATASETS}
 
 
 # ----------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def test_csv_spot_values_index0(csv_tables):
 
 
 @needs_csv
-@pytest.mark.parametrize("ds", paths.DATASETS)
+@pytest.mark.parametrize("ds", names.DATASETS)
 def test_csv_mean_over_seeds(csv_tables, ds):
     # Independently of pandas: average the per-seed rows of a few cells by hand.
     wanted = {0: [], 11: [], 15624: []}
@@ -157,7 +157,7 @@ def test_mismatched_arch_strings_raise(tmp_path):
 
 @needs_sample
 @needs_csv
-@pytest.mark.parametrize("ds", paths.DATASETS)
+@pytest.mark.parametrize("ds", names.DATASETS)
 def test_official_sample_agrees_with_csv(csv_tables, ds):
     official = bench._official_rows(SAMPLE, ds, [284, 0, 11])
     assert list(official.columns) == list(bench.COLUMNS)
@@ -180,7 +180,7 @@ def test_official_sample_flops_match_reference():
         pytest.skip(f"{REFERENCE_COSTS} not found")
     ref = pd.read_csv(REFERENCE_COSTS).dropna(subset=["flops_M"])
     api = nats_bench.create(str(SAMPLE), "tss", fast_mode=True, verbose=False)
-    for ds in paths.DATASETS:
+    for ds in names.DATASETS:
         got = bench._official_rows(api, ds, SAMPLE_INDICES)  # an API object works
         merged = got.merge(ref[ref["dataset"] == ds], on="arch_str")
         assert len(merged) >= 1, ds
@@ -191,7 +191,7 @@ def test_official_sample_flops_match_reference():
 @needs_sample
 def test_official_sample_costs_are_get_cost_info():
     api = nats_bench.create(str(SAMPLE), "tss", fast_mode=True, verbose=False)
-    for ds in paths.DATASETS:
+    for ds in names.DATASETS:
         got = bench._official_rows(api, ds, SAMPLE_INDICES)
         for i, params, flops in zip(SAMPLE_INDICES, got["params_M"], got["flops_M"],
                                     strict=True):
@@ -317,7 +317,7 @@ def test_official_conversion_with_mock_api(fake_official, monkeypatch, tmp_path)
     cache = tmp_path / "cache"
     written = sorted(p.name for p in cache.iterdir())
     fp = df.attrs["source"]["fingerprint"]
-    assert written == sorted(f"nats_tss_{fp}_{ds}.parquet" for ds in paths.DATASETS)
+    assert written == sorted(f"nats_tss_{fp}_{ds}.parquet" for ds in names.DATASETS)
 
     # Later loads read the Parquet: the API must not be created again.
     def no_create(*args, **kwargs):

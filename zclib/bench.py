@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from zclib import paths
+from zclib import fileio, names, paths
 from zclib.space import NUM_ARCHS
 
 OFFICIAL_NAME = "NATS-tss-v1_0-3ffb9-simple"
@@ -117,7 +117,7 @@ def load_table(
 
     Args:
         dataset: ``"cifar10"``, ``"cifar100"``, ``"ImageNet16-120"`` or an alias
-            accepted by :func:`zclib.paths.canonical_dataset`.
+            accepted by :func:`zclib.names.canonical_dataset`.
         source: ``"auto"`` (official files if found, else the CSVs),
             ``"official"``, ``"csv"``, or a path: an official folder, or a
             folder holding the CSVs (directly or in ``nats-bench/``).
@@ -134,7 +134,7 @@ def load_table(
         FileNotFoundError: no source found (the message lists every place
             searched and how to get the data).
     """
-    ds = paths.canonical_dataset(dataset)
+    ds = names.canonical_dataset(dataset)
     # The data roots and $TORCH_HOME are part of the key so that a changed
     # environment (tests, a notebook setting $ZCLIB_DATA) is not served stale.
     return _load_table_cached(ds, str(source), *_env_key(cache_dir)).copy()
@@ -166,7 +166,7 @@ def report() -> list[dict]:
             continue
         n, complete, note = _official_status(folder)
         found.append({"kind": "official", "path": str(folder), "n_archs": n,
-                      "datasets": list(paths.DATASETS), "complete": complete,
+                      "datasets": list(names.DATASETS), "complete": complete,
                       "note": note})
     files = [paths.find_data(rel) for rel in CSV_RELPATHS]
     if files[0] is not None:
@@ -175,7 +175,7 @@ def report() -> list[dict]:
         missing = [Path(r).name for r, p in zip(CSV_RELPATHS, files, strict=True)
                    if p is None]
         found.append({"kind": "csv", "path": str(files[0].parent), "n_archs": n,
-                      "datasets": list(paths.DATASETS),
+                      "datasets": list(names.DATASETS),
                       "complete": n == NUM_ARCHS and not missing,
                       "note": f"missing {', '.join(missing)}" if missing else ""})
     return found
@@ -397,7 +397,7 @@ def _official_rows(api_or_path, dataset: str, indices: Iterable[int]) -> pd.Data
     Returns:
         One row per index, sorted by index, with the columns of :func:`load_table`.
     """
-    ds = paths.canonical_dataset(dataset)
+    ds = names.canonical_dataset(dataset)
     api = api_or_path
     if isinstance(api_or_path, (str, os.PathLike)):
         api = _create_api(Path(api_or_path))
@@ -494,18 +494,18 @@ def _load_official(folder: Path, ds: str, cache_dir: Path):
     target = _cache_path(cache_dir, fp, ds)
     extra = {"fingerprint": fp, "cache": str(target)}
     if target.is_file():
-        return paths.read_parquet(target), extra
+        return fileio.read_parquet(target), extra
     api = _create_api(folder)
     if len(api) != NUM_ARCHS:
         raise ValueError(f"{folder}: {len(api)} architectures, expected {NUM_ARCHS}")
     # One pass for all datasets: reading a cell's file is the slow part.
-    tables = _official_tables(api, range(NUM_ARCHS), paths.DATASETS, progress=True)
+    tables = _official_tables(api, range(NUM_ARCHS), names.DATASETS, progress=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         table.attrs = {"dataset": name, "converted_from": str(folder),
                        "fingerprint": fp, "cache_version": _CACHE_VERSION,
                        "nats_bench": importlib.metadata.version("nats_bench")}
-        paths.write_parquet_atomic(table, _cache_path(cache_dir, fp, name))
+        fileio.write_parquet_atomic(table, _cache_path(cache_dir, fp, name))
     return tables[ds], extra
 
 

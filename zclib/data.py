@@ -39,7 +39,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from zclib import paths
+from zclib import names, paths
 
 CACHE_ENV_VAR = "ZCLIB_CACHE"  # overrides the .npz cache folder (default data/cache)
 CACHE_VERSION = 1  # bump when decoding changes, so old .npz files are not reused
@@ -114,7 +114,7 @@ def normalization(dataset: str, norm: str = "foresight") -> tuple[tuple, tuple]:
     """(mean, std) per RGB channel for images in [0, 1].
 
     Args:
-        dataset: any alias accepted by :func:`zclib.paths.canonical_dataset`.
+        dataset: any alias accepted by :func:`zclib.names.canonical_dataset`.
         norm: a key of :data:`NORMS`: ``"foresight"`` (the default; the
             zero-cost-proxy reference code's constants except for CIFAR-100, see
             :data:`NORMS`), ``"foresight_exact"`` or ``"nb201"``.
@@ -124,7 +124,7 @@ def normalization(dataset: str, norm: str = "foresight") -> tuple[tuple, tuple]:
     """
     if norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r}; expected one of {sorted(NORMS)}")
-    return NORMS[norm][paths.canonical_dataset(dataset)]
+    return NORMS[norm][names.canonical_dataset(dataset)]
 
 
 # ---------------------------------------------------------------- safe pickles
@@ -276,7 +276,7 @@ def find_source(dataset: str) -> DataSource:
         FileNotFoundError: nothing found; the message lists every place searched
             and how to get the official files.
     """
-    ds = paths.canonical_dataset(dataset)
+    ds = names.canonical_dataset(dataset)
     cands = CANDIDATES[ds]
     path = paths.find_data(*cands)
     if path is None:
@@ -397,7 +397,7 @@ def decode_split(source: DataSource, split: str) -> tuple[np.ndarray, np.ndarray
     chunks, label_chunks = [], []
     for f in _split_files(source, split):
         data, labels = _read_batch(f, label_key, 3 * size * size)
-        lo, hi = (1, 1000) if ds == "ImageNet16-120" else (0, paths.NUM_CLASSES[ds] - 1)
+        lo, hi = (1, 1000) if ds == "ImageNet16-120" else (0, names.NUM_CLASSES[ds] - 1)
         if labels.size and (labels.min() < lo or labels.max() > hi):
             raise ValueError(f"{f}: labels outside {lo}..{hi} "
                              f"({labels.min()}..{labels.max()})")
@@ -509,7 +509,7 @@ def load_dataset(dataset: str, split: str = "train", *,
     Returns:
         An :class:`ImageSplit` (its arrays are read-only; copy before editing).
     """
-    ds = paths.canonical_dataset(dataset)
+    ds = names.canonical_dataset(dataset)
     _check_split(ds, split)
     source = find_source(ds)
     images, labels = _cached_arrays(source, split, fingerprint(source, split),
@@ -641,7 +641,7 @@ def report(*, cache: str | Path | None = None) -> list[dict]:
         when found).
     """
     rows = []
-    for ds in paths.DATASETS:
+    for ds in names.DATASETS:
         row = {"dataset": ds, "found": False, "path": None, "format": None,
                "stand_in": None, "n_train": None, "n_test": None,
                "complete": False, "note": "", "searched": None}

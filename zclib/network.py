@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from zclib import space
-from zclib.paths import NUM_CLASSES, canonical_dataset
+from zclib.names import NUM_CLASSES, canonical_dataset
 
 VARIANTS = ("official", "foresight")
 # Input resolution the benchmark trained each dataset at.

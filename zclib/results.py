@@ -27,14 +27,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from zclib import space
-from zclib.paths import (
-    RESULTS_DIR,
-    canonical_dataset,
-    provenance,
-    read_parquet,
-    write_parquet_atomic,
-    write_text_atomic,
-)
+from zclib.fileio import read_parquet, write_parquet_atomic, write_text_atomic
+from zclib.names import canonical_dataset
+from zclib.paths import RESULTS_DIR
+from zclib.provenance import provenance
 
 SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"

@@ -35,15 +35,15 @@ import torch
 
 from zclib import proxies as zproxies
 from zclib import space
-from zclib.network import build
-from zclib.paths import (
+from zclib.fileio import (
     atomic_path,
-    canonical_dataset,
-    provenance,
     read_parquet,
     write_parquet_atomic,
     write_text_atomic,
 )
+from zclib.names import canonical_dataset
+from zclib.network import build
+from zclib.provenance import provenance
 
 
 class Scorer:

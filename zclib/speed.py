@@ -53,7 +53,9 @@ import torch
 
 from zclib import proxies as zproxies
 from zclib import space
-from zclib.paths import canonical_dataset, provenance, write_text_atomic
+from zclib.fileio import write_text_atomic
+from zclib.names import canonical_dataset
+from zclib.provenance import provenance
 from zclib.scoring import Scorer, _device_name, worker_threads
 
 REL_TOL = 1e-6  # fused and naive scores must agree to this relative difference

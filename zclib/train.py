@@ -60,14 +60,11 @@ import torch
 import torch.nn.functional as F
 
 from zclib import network, space
+from zclib.fileio import read_parquet, write_parquet_atomic
+from zclib.names import canonical_dataset
 from zclib.network import count_flops, count_params
-from zclib.paths import (
-    RESULTS_DIR,
-    canonical_dataset,
-    provenance,
-    read_parquet,
-    write_parquet_atomic,
-)
+from zclib.paths import RESULTS_DIR
+from zclib.provenance import provenance
 
 TRAIN_VERSION = 1  # bump when the training code changes results; part of every key
 TABLE = RESULTS_DIR / "train" / "econas_cifar10.parquet"  # the shipped sweep

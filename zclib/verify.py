@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from zclib import results
-from zclib.paths import DATASETS
+from zclib.names import DATASETS
 
 # Measured CPU (2.13, fp32) vs the shipped H100 tables (2.11+cu130, cuDNN convolutions
 # in TF32, PyTorch's default then): see results/scores/README.md. grasp, a signed sum

@@ -97,7 +97,6 @@ def _percentiles(values: np.ndarray, ci: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-
 def bootstrap_ci(x, y, stat: str = "spearman", n_boot: int = 1000, seed: int = 0,
                  ci: float = 0.95) -> tuple[float, float, float]:
     """Percentile bootstrap interval of a correlation, resampling architectures.

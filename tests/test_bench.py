@@ -396,3 +396,10 @@ def test_only_the_official_module_imports_nats_bench():
         str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
         if re.search(r"^\s*(import|from)\s+nats_bench\b", p.read_text(), re.M))
     assert importing == ["bench/official.py"]
+
+
+def test_package_exposes_the_public_names():
+    public = {"load_table", "arch_strings", "report", "clear_cache", "COLUMNS",
+              "OFFICIAL_NAME", "OFFICIAL_RELPATHS", "CSV_RELPATHS", "CACHE_ENV"}
+    assert public <= set(bench.__all__)
+    assert all(hasattr(bench, n) for n in public)

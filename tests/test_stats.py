@@ -281,3 +281,13 @@ def test_topk_overlap_by_hand():
     score = [1, 4, 5, np.nan, 2]  # top-2 by score: archs 2, 1; by acc: 0, 1
     assert stats.topk_overlap(score, acc, 2) == 0.5
     assert stats.topk_overlap([-a for a in acc], acc, 3, direction=-1) == 1.0
+
+
+def test_package_exposes_the_public_names():
+    # Callers (notebooks, zclib, results/checks) use these as stats.<name>.
+    public = {"STATS", "VOTE_MEMBERS", "VOTE_RULES", "spearman", "kendall", "pearson",
+              "top_mask", "correlation_table", "bootstrap_ci", "paired_bootstrap",
+              "vote_agreement", "vote_score", "rank_by", "topk_overlap"}
+    assert public <= set(stats.__all__)
+    assert all(callable(getattr(stats, n)) for n in public if n.islower())
+    assert stats.VOTE_MEMBERS == ("synflow", "jacob_cov", "snip")

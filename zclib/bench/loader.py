@@ -46,7 +46,7 @@ def load_table(
             ``$ZCLIB_CACHE`` or ``data/cache``.
 
     Returns:
-        A new DataFrame with the columns listed in the module docstring;
+        A new DataFrame with the columns listed in :mod:`zclib.bench`;
         ``df.attrs`` holds ``dataset``, ``source`` (``kind``, ``paths``, and for
         the official source ``fingerprint`` and ``cache``) and ``notes``.
 

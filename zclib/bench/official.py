@@ -73,7 +73,7 @@ def official_rows(api_or_path, dataset: str,
     """Tidy rows of ``dataset`` for some benchmark indices, from the official API.
 
     Works on partial folders (such as the 3-cell test sample), unlike
-    :func:`load_table`.
+    :func:`zclib.bench.load_table`.
 
     Args:
         api_or_path: a NATS-Bench topology API object, or its folder.
@@ -81,7 +81,8 @@ def official_rows(api_or_path, dataset: str,
         indices: benchmark indices to convert.
 
     Returns:
-        One row per index, sorted by index, with the columns of :func:`load_table`.
+        One row per index, sorted by index, with the columns of
+        :func:`zclib.bench.load_table`.
     """
     ds = names.canonical_dataset(dataset)
     api = api_or_path

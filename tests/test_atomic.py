@@ -1,20 +1,20 @@
-"""Atomic writes (zclib.paths.atomic_path): a failed write leaves the old file."""
+"""Atomic writes (zclib.fileio.atomic_path): a failed write leaves the old file."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from zclib import paths
+from zclib import fileio
 
 
 def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path):
     target = tmp_path / "sub" / "t.parquet"
-    paths.write_parquet_atomic(pd.DataFrame({"a": [1]}), target)
-    with pytest.raises(RuntimeError), paths.atomic_path(target) as tmp:
+    fileio.write_parquet_atomic(pd.DataFrame({"a": [1]}), target)
+    with pytest.raises(RuntimeError), fileio.atomic_path(target) as tmp:
         tmp.write_text("half")
         raise RuntimeError("killed mid-write")
-    assert paths.read_parquet(target)["a"].tolist() == [1]
+    assert fileio.read_parquet(target)["a"].tolist() == [1]
     assert sorted(p.name for p in target.parent.iterdir()) == ["t.parquet"]
-    paths.write_text_atomic("x", tmp_path / "n.txt")
+    fileio.write_text_atomic("x", tmp_path / "n.txt")
     assert (tmp_path / "n.txt").read_text() == "x"

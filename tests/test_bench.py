@@ -5,6 +5,7 @@
 
 import csv
 import math
+import re
 from types import SimpleNamespace
 
 import nats_bench
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zclib import bench, paths, space
+from zclib import bench, names, paths, space
 
 SHARED = paths.PROJECT_ROOT.parent / "shared" / "data"
 CSV_DIR = SHARED / "nats-bench"
@@ -45,7 +46,7 @@ def _isolated(monkeypatch, tmp_path):
 def csv_tables():
     if not CSV_DIR.is_dir():
         pytest.skip(f"offline NATS-Bench CSVs not found in {CSV_DIR}")
-    return {ds: bench.load_table(ds, source=CSV_DIR) for ds in paths.DATASETS}
+    return {ds: bench.load_table(ds, source=CSV_DIR) for ds in names.DATASETS}
 
 
 # ----------------------------------------------------------------------------
@@ -87,7 +88,7 @@ def test_csv_spot_values_index0(csv_tables):
 
 
 @needs_csv
-@pytest.mark.parametrize("ds", paths.DATASETS)
+@pytest.mark.parametrize("ds", names.DATASETS)
 def test_csv_mean_over_seeds(csv_tables, ds):
     # Independently of pandas: average the per-seed rows of a few cells by hand.
     wanted = {0: [], 11: [], 15624: []}
@@ -126,7 +127,7 @@ def test_csv_keyword_source_and_in_process_cache(monkeypatch):
     df.loc[0, "test_acc"] = -1.0  # callers get a copy: the cache is unharmed
     again = bench.load_table("cifar100", source="csv")
     assert again.loc[0, "test_acc"] > 0
-    assert bench._load_table_cached.cache_info().hits == 1
+    assert bench.loader._load_table_cached.cache_info().hits == 1
 
 
 @needs_csv
@@ -157,9 +158,9 @@ def test_mismatched_arch_strings_raise(tmp_path):
 
 @needs_sample
 @needs_csv
-@pytest.mark.parametrize("ds", paths.DATASETS)
+@pytest.mark.parametrize("ds", names.DATASETS)
 def test_official_sample_agrees_with_csv(csv_tables, ds):
-    official = bench._official_rows(SAMPLE, ds, [284, 0, 11])
+    official = bench.official.official_rows(SAMPLE, ds, [284, 0, 11])
     assert list(official.columns) == list(bench.COLUMNS)
     assert official["index"].tolist() == SAMPLE_INDICES  # sorted
     expected = csv_tables[ds].loc[SAMPLE_INDICES].reset_index(drop=True)
@@ -180,8 +181,8 @@ def test_official_sample_flops_match_reference():
         pytest.skip(f"{REFERENCE_COSTS} not found")
     ref = pd.read_csv(REFERENCE_COSTS).dropna(subset=["flops_M"])
     api = nats_bench.create(str(SAMPLE), "tss", fast_mode=True, verbose=False)
-    for ds in paths.DATASETS:
-        got = bench._official_rows(api, ds, SAMPLE_INDICES)  # an API object works
+    for ds in names.DATASETS:
+        got = bench.official.official_rows(api, ds, SAMPLE_INDICES)  # an API object
         merged = got.merge(ref[ref["dataset"] == ds], on="arch_str")
         assert len(merged) >= 1, ds
         np.testing.assert_allclose(merged["flops_M_x"], merged["flops_M_y"])
@@ -191,8 +192,8 @@ def test_official_sample_flops_match_reference():
 @needs_sample
 def test_official_sample_costs_are_get_cost_info():
     api = nats_bench.create(str(SAMPLE), "tss", fast_mode=True, verbose=False)
-    for ds in paths.DATASETS:
-        got = bench._official_rows(api, ds, SAMPLE_INDICES)
+    for ds in names.DATASETS:
+        got = bench.official.official_rows(api, ds, SAMPLE_INDICES)
         for i, params, flops in zip(SAMPLE_INDICES, got["params_M"], got["flops_M"],
                                     strict=True):
             cost = api.get_cost_info(i, ds, hp="200")
@@ -202,7 +203,7 @@ def test_official_sample_costs_are_get_cost_info():
 @needs_sample
 def test_official_sample_missing_cell_raises():
     with pytest.raises(LookupError, match="benchmark index 1"):
-        bench._official_rows(SAMPLE, "cifar10", [1])
+        bench.official.official_rows(SAMPLE, "cifar10", [1])
 
 
 @needs_sample
@@ -317,7 +318,7 @@ def test_official_conversion_with_mock_api(fake_official, monkeypatch, tmp_path)
     cache = tmp_path / "cache"
     written = sorted(p.name for p in cache.iterdir())
     fp = df.attrs["source"]["fingerprint"]
-    assert written == sorted(f"nats_tss_{fp}_{ds}.parquet" for ds in paths.DATASETS)
+    assert written == sorted(f"nats_tss_{fp}_{ds}.parquet" for ds in names.DATASETS)
 
     # Later loads read the Parquet: the API must not be created again.
     def no_create(*args, **kwargs):
@@ -340,17 +341,17 @@ def test_torch_home_candidate(fake_official, monkeypatch, tmp_path):
     root, folder = fake_official
     monkeypatch.setattr(paths, "data_roots", lambda: [tmp_path / "empty"])
     monkeypatch.setenv("TORCH_HOME", str(root))
-    src = bench._resolve("auto")
+    src = bench.sources.resolve("auto")
     assert (src.kind, src.paths) == ("official", (folder,))
 
 
 def test_fingerprint_tracks_cell_files(tmp_path):
     (tmp_path / "meta.pickle.pbz2").write_bytes(b"meta")
     (tmp_path / "000000.pickle.pbz2").write_bytes(b"a")
-    before = bench._fingerprint(tmp_path)
-    assert bench._fingerprint(tmp_path) == before
+    before = bench.official.fingerprint(tmp_path)
+    assert bench.official.fingerprint(tmp_path) == before
     (tmp_path / "000000.pickle.pbz2").write_bytes(b"ab")
-    assert bench._fingerprint(tmp_path) != before
+    assert bench.official.fingerprint(tmp_path) != before
 
 
 # ----------------------------------------------------------------------------
@@ -361,7 +362,7 @@ def test_unknown_dataset_raises():
     with pytest.raises(ValueError, match="unknown dataset"):
         bench.load_table("mnist")
     with pytest.raises(ValueError, match="unknown dataset"):
-        bench._official_rows(FakeApi(), "svhn", [0])
+        bench.official.official_rows(FakeApi(), "svhn", [0])
 
 
 def test_no_source_names_every_place_searched(monkeypatch, tmp_path):
@@ -382,3 +383,23 @@ def test_no_source_names_every_place_searched(monkeypatch, tmp_path):
     with pytest.raises(FileNotFoundError, match="no NATS-Bench"):
         bench.load_table("cifar10", source=empty)
     assert bench.report() == []
+
+
+# ----------------------------------------------------------------------------
+# Boundary
+
+
+def test_only_the_official_module_imports_nats_bench():
+    # DESIGN.md: only zclib.bench knows nats_bench; inside it, only .official.
+    pkg = paths.PROJECT_ROOT / "zclib"
+    importing = sorted(
+        str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+nats_bench\b", p.read_text(), re.M))
+    assert importing == ["bench/official.py"]
+
+
+def test_package_exposes_the_public_names():
+    public = {"load_table", "arch_strings", "report", "clear_cache", "COLUMNS",
+              "OFFICIAL_NAME", "OFFICIAL_RELPATHS", "CSV_RELPATHS", "CACHE_ENV"}
+    assert public <= set(bench.__all__)
+    assert all(hasattr(bench, n) for n in public)

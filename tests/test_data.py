@@ -22,7 +22,7 @@ import pytest
 import torch
 from PIL import Image
 
-from zclib import data, paths
+from zclib import data, names, paths
 
 RNG = np.random.default_rng(1234)
 
@@ -401,7 +401,7 @@ def test_report_rows(root):
     write_cifar100(root)
     write_imagenet16(root / "imagenet16-120", stand_in_marker=True)
     rows = {r["dataset"]: r for r in data.report()}
-    assert set(rows) == set(paths.DATASETS)
+    assert set(rows) == set(names.DATASETS)
     assert rows["cifar10"]["found"] is False
     assert str(root / "cifar-10-batches-py") in rows["cifar10"]["searched"]
     c100 = rows["cifar100"]

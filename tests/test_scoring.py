@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zclib import chunks, paths, scoring, space
+from zclib import chunks, fileio, scoring, space
 
 ARCHS = space.sample(5, seed=11)
 KW = dict(dataset="ImageNet16-120", proxies="snip,synflow,naswot,zico,params",
@@ -60,7 +60,7 @@ def test_resume_after_a_kill_loses_at_most_the_chunk_in_flight(
     assert seen == ARCHS[2:]  # chunk 0 was not recomputed
     cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
     pd.testing.assert_frame_equal(resumed[cols], full[cols])
-    on_disk = paths.read_parquet(out)
+    on_disk = fileio.read_parquet(out)
     pd.testing.assert_frame_equal(on_disk[cols], full[cols])
     assert out.with_name("s.parquet.meta.json").exists()
 
@@ -150,7 +150,7 @@ def test_a_damaged_part_is_named_and_recomputed(tiny_imagenet16, monkeypatch, da
     assert seen == ARCHS[2:4]  # only the damaged chunk was scored again
     cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
     pd.testing.assert_frame_equal(resumed[cols], full[cols])
-    pd.testing.assert_frame_equal(paths.read_parquet(part)[cols],
+    pd.testing.assert_frame_equal(fileio.read_parquet(part)[cols],
                                   full[cols].iloc[2:4].reset_index(drop=True))
 
 

@@ -84,7 +84,7 @@ def test_resample_ranks_equal_rankdata_within_each_resample():
     rng = np.random.default_rng(1)
     v = rng.integers(0, 8, size=50).astype(float)  # many ties
     idx = rng.integers(0, 50, size=(7, 50))
-    got = stats._resample_ranks(*stats._dense_codes(v), idx)
+    got = stats.bootstrap.resample_ranks(*stats.bootstrap.dense_codes(v), idx)
     np.testing.assert_allclose(got, scipy.stats.rankdata(v[idx], axis=1))
 
 
@@ -94,7 +94,7 @@ def test_boot_stats_equal_scipy_on_each_resample(stat):
     x = rng.normal(size=80).round(1)  # ties
     y = x + rng.normal(size=80)
     idx = rng.integers(0, 80, size=(5, 80))
-    got = stats._boot_stats(stat, x, y, idx)
+    got = stats.bootstrap.boot_stats(stat, x, y, idx)
     fn = {"spearman": scipy.stats.spearmanr, "kendall": scipy.stats.kendalltau,
           "pearson": scipy.stats.pearsonr}[stat]
     want = [fn(x[r], y[r]).statistic for r in idx]
@@ -215,7 +215,7 @@ def test_vote_agreement_equals_brute_force(random_table, rule, monkeypatch):
     brute = _brute_majority if rule == "majority" else _brute_abdelfattah
     vote, mem, tot = brute(scores, acc, "abc")
     # small blocks so that several row blocks and a ragged last one are exercised
-    monkeypatch.setattr(stats, "_BLOCK", 60 * 7)
+    monkeypatch.setattr(stats.core, "BLOCK", 60 * 7)
     res = stats.vote_agreement(scores, acc, "abc", UP, rule=rule)
     assert res["n_pairs"] == tot
     assert res["vote"] == pytest.approx(vote)
@@ -256,7 +256,7 @@ def test_vote_score_ranks_a_dominating_arch_first():
 
 def test_vote_score_equals_brute_force_copeland(random_table, monkeypatch):
     scores, _ = random_table
-    monkeypatch.setattr(stats, "_BLOCK", 60 * 7)
+    monkeypatch.setattr(stats.core, "BLOCK", 60 * 7)
     got = stats.vote_score(scores, "abc", UP)
     s = scores[list("abc")].to_numpy(float)
     ok = np.flatnonzero(np.isfinite(s).all(axis=1))
@@ -281,3 +281,13 @@ def test_topk_overlap_by_hand():
     score = [1, 4, 5, np.nan, 2]  # top-2 by score: archs 2, 1; by acc: 0, 1
     assert stats.topk_overlap(score, acc, 2) == 0.5
     assert stats.topk_overlap([-a for a in acc], acc, 3, direction=-1) == 1.0
+
+
+def test_package_exposes_the_public_names():
+    # Callers (notebooks, zclib, results/checks) use these as stats.<name>.
+    public = {"STATS", "VOTE_MEMBERS", "VOTE_RULES", "spearman", "kendall", "pearson",
+              "top_mask", "correlation_table", "bootstrap_ci", "paired_bootstrap",
+              "vote_agreement", "vote_score", "rank_by", "topk_overlap"}
+    assert public <= set(stats.__all__)
+    assert all(callable(getattr(stats, n)) for n in public if n.islower())
+    assert stats.VOTE_MEMBERS == ("synflow", "jacob_cov", "snip")

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
-from zclib import chunks, network, paths, train
+from zclib import chunks, fileio, network, train
 
 ARCH = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
         "+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|")
@@ -236,7 +236,7 @@ def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_pa
     # merged table = the same rows; a third call trains nothing
     train.merge(out)
     assert out.exists() and not train.parts_dir(out).exists()
-    assert len(paths.read_parquet(out)) == 6
+    assert len(fileio.read_parquet(out)) == 6
     counting.clear()
     again = train.sweep(ARCHS, settings, out=out, progress=False)
     assert counting == [] and again["cached"].all()
@@ -267,7 +267,7 @@ def test_a_damaged_part_is_named_and_trained_again(fake_cifar, tmp_path, monkeyp
         df = train.sweep(ARCHS[:2], [small("r8c4e1")], out=out, progress=False)
     assert trained == [ARCHS[1]] and list(df["cached"]) == [True, False]
     assert df["test_acc"].tolist() == first["test_acc"].tolist()  # deterministic
-    assert len(paths.read_parquet(part)) == 1  # rewritten whole
+    assert len(fileio.read_parquet(part)) == 1  # rewritten whole
 
 
 def test_parts_of_a_sweep_without_run_json_still_resume(fake_cifar, tmp_path,
@@ -288,7 +288,7 @@ def test_read_from_counts_as_done_without_writing_there(fake_cifar, tmp_path):
     df = train.sweep(ARCHS[:2], [small("r8c4e1")], out=scratch, read_from=[shipped],
                      progress=False)
     assert list(df["cached"]) == [True, False]
-    assert len(paths.read_parquet(shipped)) == 1
+    assert len(fileio.read_parquet(shipped)) == 1
     assert len(train.load_table(scratch)) == 1
 
 

@@ -27,7 +27,7 @@ Format, version 1:
 - One chunk per file ``<key>.parquet`` (Parquet, no index): the scorer's keys are
   ``part-00000``, ``part-00001``, ... (the index of the chunk in the arch list);
   the sweep's are each run's :func:`zclib.train.run_key`. Each is written to
-  ``.<name>.<pid>.tmp`` and renamed (:func:`zclib.paths.atomic_path`), so a killed
+  ``.<name>.<pid>.tmp`` and renamed (:func:`zclib.fileio.atomic_path`), so a killed
   run leaves whole chunks only (and possibly dot-prefixed temp files, ignored).
 - A chunk that cannot be read (e.g. a truncated copy) is reported with a
   :class:`DamagedChunkWarning` naming the file and treated as missing: the caller
@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from zclib.paths import read_parquet, write_parquet_atomic, write_text_atomic
+from zclib.fileio import read_parquet, write_parquet_atomic, write_text_atomic
 
 FORMAT_VERSION = 1  # of the folder layout and run.json; see the module docstring
 GUARD = "run.json"  # the identity file in every parts folder

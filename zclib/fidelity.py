@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from zclib.paths import canonical_dataset
+from zclib.names import canonical_dataset
 
 # Datasets whose shipped proxy scores were computed on stand-in images, and the note
 # every number computed from them carries.

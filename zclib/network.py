@@ -46,7 +46,7 @@ from torch import nn
 
 from zclib import space
 from zclib.kernels import AvgPool3x3, BatchNorm2d
-from zclib.paths import NUM_CLASSES, canonical_dataset
+from zclib.names import NUM_CLASSES, canonical_dataset
 
 VARIANTS = ("official", "foresight")
 # Input resolution the benchmark trained each dataset at.

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from zclib.paths import PROJECT_ROOT, canonical_dataset
+from zclib.names import canonical_dataset
+from zclib.paths import PROJECT_ROOT
 
 ENV_VAR = "ZCLIB_REFERENCE"  # a folder holding published.csv / nb201_costs.csv
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "reference"
@@ -84,7 +85,7 @@ def published(source: str | Iterable[str] | None = None,
     Args:
         source: e.g. ``"abdelfattah2021"``.
         exhibit: e.g. ``"table_spearman_nb201"``.
-        dataset: any alias accepted by :func:`zclib.paths.canonical_dataset`
+        dataset: any alias accepted by :func:`zclib.names.canonical_dataset`
             (``"CIFAR-10"`` matches ``cifar10``), or a raw name such as ``"nb201"``.
         metric: e.g. ``"spearman"``, ``"kendall_tau"``, ``"spearman_all"``.
         method: proxy or search method, e.g. ``"synflow"``.
@@ -143,7 +144,7 @@ def costs(dataset: str | None = None) -> pd.DataFrame:
     """Official parameter counts and FLOPs of NB201 networks, to test the network code.
 
     Args:
-        dataset: optional filter (any alias of :func:`zclib.paths.canonical_dataset`).
+        dataset: optional filter (any alias of :func:`zclib.names.canonical_dataset`).
 
     Returns:
         DataFrame with columns arch_str, dataset (canonical), params_M, flops_M

@@ -39,14 +39,10 @@ from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public 
     compare,
     is_stand_in,
 )
-from zclib.paths import (
-    RESULTS_DIR,
-    canonical_dataset,
-    provenance,
-    read_parquet,
-    write_parquet_atomic,
-    write_text_atomic,
-)
+from zclib.fileio import read_parquet, write_parquet_atomic, write_text_atomic
+from zclib.names import canonical_dataset
+from zclib.paths import RESULTS_DIR
+from zclib.provenance import provenance
 
 SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"

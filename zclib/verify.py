@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from zclib import results
-from zclib.paths import DATASETS
+from zclib.names import DATASETS
 from zclib.scoring import score_archs
 from zclib.stats import spearman
 

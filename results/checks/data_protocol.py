@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from zclib import results, space, stats
-from zclib.paths import provenance
+from zclib.provenance import provenance
 from zclib.scoring import score_archs
 
 PROXIES = ["grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov", "naswot",

@@ -17,7 +17,7 @@ import torch
 from zclib import data, results, space, stats
 from zclib import proxies as zp
 from zclib.network import build
-from zclib.paths import provenance
+from zclib.provenance import provenance
 
 torch.set_num_threads(1)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300

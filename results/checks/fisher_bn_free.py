@@ -25,7 +25,7 @@ import torch
 from zclib import data, reference, results, space, stats
 from zclib import proxies as zp
 from zclib.network import build
-from zclib.paths import provenance
+from zclib.provenance import provenance
 
 
 def _score(task):

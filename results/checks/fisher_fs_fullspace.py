@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from zclib import reference, results, space, stats
-from zclib.paths import provenance
+from zclib.provenance import provenance
 
 ds = results.canonical_dataset(sys.argv[1] if len(sys.argv) > 1 else "cifar100")
 n_shipped = results.variant_coverage(ds, "fisher", "foresight")

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from zclib import results, space, stats
-from zclib.paths import provenance
+from zclib.provenance import provenance
 from zclib.scoring import Scorer
 
 torch.set_num_threads(1)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zclib import paths
+from zclib import names, paths
 from zclib.data.decoders import decode_split
 from zclib.data.sources import DataSource, check_split, find_source, split_files
 
@@ -125,7 +125,7 @@ def load_dataset(dataset: str, split: str = "train", *,
     Returns:
         An :class:`ImageSplit` (its arrays are read-only; copy before editing).
     """
-    ds = paths.canonical_dataset(dataset)
+    ds = names.canonical_dataset(dataset)
     check_split(ds, split)
     source = find_source(ds)
     images, labels = cached_arrays(source, split, fingerprint(source, split),

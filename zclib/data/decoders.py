@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from zclib import paths
+from zclib import names
 from zclib.data.pickles import chw_rows_to_hwc, read_batch
 from zclib.data.sources import DataSource, check_split, split_files
 
@@ -92,7 +92,7 @@ def decode_split(source: DataSource, split: str) -> tuple[np.ndarray, np.ndarray
     chunks, label_chunks = [], []
     for f in split_files(source, split):
         data, labels = read_batch(f, label_key, 3 * size * size)
-        lo, hi = (1, 1000) if ds == "ImageNet16-120" else (0, paths.NUM_CLASSES[ds] - 1)
+        lo, hi = (1, 1000) if ds == "ImageNet16-120" else (0, names.NUM_CLASSES[ds] - 1)
         if labels.size and (labels.min() < lo or labels.max() > hi):
             raise ValueError(f"{f}: labels outside {lo}..{hi} "
                              f"({labels.min()}..{labels.max()})")

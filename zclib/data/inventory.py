@@ -9,7 +9,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from zclib import paths
+from zclib import names, paths
 from zclib.data.cache import load_dataset
 from zclib.data.sources import CANDIDATES, HOW_TO_GET, find_source
 
@@ -32,7 +32,7 @@ def report(*, cache: str | Path | None = None) -> list[dict]:
         when found).
     """
     rows = []
-    for ds in paths.DATASETS:
+    for ds in names.DATASETS:
         row = {"dataset": ds, "found": False, "path": None, "format": None,
                "stand_in": None, "n_train": None, "n_test": None,
                "complete": False, "note": "", "searched": None}

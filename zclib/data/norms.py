@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from zclib import paths
+from zclib import names
 
 # Normalisation constants (RGB, on images scaled to [0, 1]); one table, by name.
 _IN16_MEAN = tuple(x / 255 for x in (122.68, 116.66, 104.01))
@@ -46,7 +46,7 @@ def normalization(dataset: str, norm: str = "foresight") -> tuple[tuple, tuple]:
     """(mean, std) per RGB channel for images in [0, 1].
 
     Args:
-        dataset: any alias accepted by :func:`zclib.paths.canonical_dataset`.
+        dataset: any alias accepted by :func:`zclib.names.canonical_dataset`.
         norm: a key of :data:`NORMS`: ``"foresight"`` (the default; the
             zero-cost-proxy reference code's constants except for CIFAR-100, see
             :data:`NORMS`), ``"foresight_exact"`` or ``"nb201"``.
@@ -56,4 +56,4 @@ def normalization(dataset: str, norm: str = "foresight") -> tuple[tuple, tuple]:
     """
     if norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r}; expected one of {sorted(NORMS)}")
-    return NORMS[norm][paths.canonical_dataset(dataset)]
+    return NORMS[norm][names.canonical_dataset(dataset)]

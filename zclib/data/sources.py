@@ -10,7 +10,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from zclib import paths
+from zclib import names, paths
 
 SPLITS = {"cifar10": ("train", "test"), "cifar100": ("train", "test"),
           "ImageNet16-120": ("train", "valid", "test")}
@@ -76,7 +76,7 @@ def find_source(dataset: str) -> DataSource:
         FileNotFoundError: nothing found; the message lists every place searched
             and how to get the official files.
     """
-    ds = paths.canonical_dataset(dataset)
+    ds = names.canonical_dataset(dataset)
     cands = CANDIDATES[ds]
     path = paths.find_data(*cands)
     if path is None:

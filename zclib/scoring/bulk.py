@@ -21,7 +21,8 @@ import torch
 from tqdm.auto import tqdm
 
 from zclib import chunks, space
-from zclib.paths import atomic_path, provenance, write_text_atomic
+from zclib.fileio import atomic_path, write_text_atomic
+from zclib.provenance import provenance
 from zclib.scoring.scorer import Scorer, device_name
 
 _WORKER: Scorer | None = None

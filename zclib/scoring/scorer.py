@@ -15,8 +15,8 @@ import torch
 
 from zclib import data, space
 from zclib import proxies as zproxies
+from zclib.names import canonical_dataset
 from zclib.network import build
-from zclib.paths import canonical_dataset
 
 
 class Scorer:

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from zclib.paths import RESULTS_DIR, canonical_dataset
+from zclib.names import canonical_dataset
+from zclib.paths import RESULTS_DIR
 from zclib.search.core import by_index, proxy_fitness
 
 SPEED_JSON = RESULTS_DIR / "bench" / "cpu_cifar10_b64.json"
@@ -48,7 +49,7 @@ def load(dataset: str, proxies: Sequence[str] = ("naswot", "synflow"), seed: int
     """Benchmark table and proxy scores of ``dataset`` (all 15,625 cells).
 
     Args:
-        dataset: any alias of :func:`zclib.paths.canonical_dataset`.
+        dataset: any alias of :func:`zclib.names.canonical_dataset`.
         proxies: proxy names (their registered direction orients them).
         seed, batch_size: settings of the score tables (shipped: 0 and 64).
     """

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from zclib.paths import canonical_dataset
+from zclib.names import canonical_dataset
 from zclib.speed.report import summary, write_json
 from zclib.speed.run import run_speed
 

@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from zclib.paths import write_text_atomic
+from zclib.fileio import write_text_atomic
 from zclib.speed.targets import TARGETS
 
 

@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 
 from zclib import proxies as zproxies
 from zclib import space
-from zclib.paths import canonical_dataset, provenance
+from zclib.names import canonical_dataset
+from zclib.provenance import provenance
 from zclib.scoring import Scorer, device_name
 from zclib.speed.compare import consistency, describe, ratio
 from zclib.speed.targets import TARGETS, target_check

@@ -22,7 +22,9 @@ import torch
 from tqdm.auto import tqdm
 
 from zclib import chunks, space
-from zclib.paths import RESULTS_DIR, provenance, read_parquet, write_parquet_atomic
+from zclib.fileio import read_parquet, write_parquet_atomic
+from zclib.paths import RESULTS_DIR
+from zclib.provenance import provenance
 from zclib.scoring import check_device
 from zclib.train.loop import train_arch
 from zclib.train.setting import Setting, run_key

@@ -13,7 +13,7 @@ import json
 import re
 
 from zclib import space
-from zclib.paths import canonical_dataset
+from zclib.names import canonical_dataset
 
 TRAIN_VERSION = 1  # bump when the training code changes results; part of every key
 BASE_PAD = 4  # random-crop zero padding at 32x32 (NB201), scaled with resolution

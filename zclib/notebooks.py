@@ -14,6 +14,7 @@ notebook declares.
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
 from pathlib import Path
@@ -30,18 +31,33 @@ def notebook_names() -> list[str]:
     return sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
+class MissingExtraError(ImportError):
+    """The ``[notebooks]`` extra (papermill, Jupyter) is not installed."""
+
+
+def _notebook_tools():
+    """papermill, nbformat: the ``[notebooks]`` extra, imported here and not at
+    module top because the library itself does not need them."""
+    try:
+        import nbformat
+        import papermill
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"running notebooks needs the [notebooks] extra ({exc.name} is missing): "
+            "pip install -e '.[notebooks]' (make env installs it)"
+        ) from None
+    return papermill, nbformat
+
+
 def _kernel() -> str:
-    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpecManager  # [notebooks] extra
 
     return "zclib" if "zclib" in KernelSpecManager().find_kernel_specs() else "python3"
 
 
 def declared_parameters(path: Path) -> set[str]:
     """Names assigned in the notebook's cell tagged ``parameters``."""
-    import ast
-
-    import nbformat
-
+    _, nbformat = _notebook_tools()
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
@@ -62,8 +78,7 @@ def run(name: str, smoke: bool = False, results_dir: str | Path | None = None,
             ``<results_dir>/<name>/`` through its ``RESULTS_DIR`` parameter.
         params: further parameter overrides.
     """
-    import papermill as pm
-
+    pm, _ = _notebook_tools()
     src = NOTEBOOK_DIR / f"{name}.ipynb"
     if not src.exists():
         raise FileNotFoundError(f"no notebook {src}; have {notebook_names()}")

@@ -33,11 +33,14 @@ def tiny_imagenet16(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     folder = tmp_path / "data" / "ImageNet16"
     folder.mkdir(parents=True)
-    batch = {"data": rng.integers(0, 256, (200, 768), dtype=np.uint8),
-             "labels": list(rng.integers(1, 121, 200))}
+    batch = {
+        "data": rng.integers(0, 256, (200, 768), dtype=np.uint8),
+        "labels": list(rng.integers(1, 121, 200)),
+    }
     with open(folder / "train_data_batch_1", "wb") as f:
-        pickle.dump({"data": batch["data"],
-                     "labels": [int(v) for v in batch["labels"]]}, f)
+        pickle.dump(
+            {"data": batch["data"], "labels": [int(v) for v in batch["labels"]]}, f
+        )
     monkeypatch.setenv(paths.ENV_VAR, str(tmp_path / "data"))
     monkeypatch.setenv(data.CACHE_ENV_VAR, str(tmp_path / "cache"))
     data.clear_cache()

@@ -1,6 +1,6 @@
 """Tests of the NATS-Bench adapter: CSV source, real official sample, mocked full API.
 
-    .venv/bin/pytest -q tests/test_bench.py
+.venv/bin/pytest -q tests/test_bench.py
 """
 
 import csv
@@ -65,12 +65,20 @@ def test_csv_tables_shape_and_row_order(csv_tables):
         assert df["flops_M"].isna().all()  # not in the CSVs
         assert df.attrs["dataset"] == ds
         assert df.attrs["source"]["kind"] == "csv"
-        for col in ("test_acc", "valid_acc", "test_acc_12ep", "valid_acc_12ep",
-                    "params_M", "train_time_200ep_s"):
+        for col in (
+            "test_acc",
+            "valid_acc",
+            "test_acc_12ep",
+            "valid_acc_12ep",
+            "params_M",
+            "train_time_200ep_s",
+        ):
             assert df[col].notna().all(), (ds, col)
-    test_col = {"cifar10": "CIFAR10TestAccuracy200Epochs",
-                "cifar100": "CIFAR100TestAccuracy200Epochs",
-                "ImageNet16-120": "ImageNetTestAccuracy200Epochs"}
+    test_col = {
+        "cifar10": "CIFAR10TestAccuracy200Epochs",
+        "cifar100": "CIFAR100TestAccuracy200Epochs",
+        "ImageNet16-120": "ImageNetTestAccuracy200Epochs",
+    }
     for ds, col in test_col.items():
         np.testing.assert_array_equal(csv_tables[ds]["test_acc"], raw[col])
 
@@ -81,8 +89,10 @@ def test_csv_spot_values_index0(csv_tables):
     assert row["index"] == 0
     assert row["test_acc"] == pytest.approx(85.86333333333334, abs=1e-9)
     assert row["params_M"] == pytest.approx(0.129306, abs=1e-9)
-    assert row["arch_str"] == ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|"
-                               "+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
+    assert row["arch_str"] == (
+        "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|"
+        "+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+    )
     assert math.isnan(row["valtest_acc"])  # cifar10 has no x-valid/x-test halves
     assert csv_tables["cifar100"].iloc[0]["params_M"] == pytest.approx(0.135156)
 
@@ -100,8 +110,9 @@ def test_csv_mean_over_seeds(csv_tables, ds):
     df = csv_tables[ds]
     for i, recs in wanted.items():
         valid = [float(r["valid_acc_200ep"]) for r in recs]
-        assert df.loc[i, "valid_acc"] == pytest.approx(sum(valid) / len(valid),
-                                                       abs=1e-9)
+        assert df.loc[i, "valid_acc"] == pytest.approx(
+            sum(valid) / len(valid), abs=1e-9
+        )
         assert df.loc[i, "valid_acc_seeds"] == len(recs)
         time_s = float(recs[0]["train_time_200ep_s"])
         assert df.loc[i, "train_time_200ep_s"] == pytest.approx(time_s)
@@ -166,12 +177,18 @@ def test_official_sample_agrees_with_csv(csv_tables, ds):
     expected = csv_tables[ds].loc[SAMPLE_INDICES].reset_index(drop=True)
     for col in ("arch_str", "unique_str", "valid_acc_seeds"):
         assert official[col].tolist() == expected[col].tolist(), col
-    for col in ("test_acc", "valid_acc", "valtest_acc", "test_acc_12ep",
-                "valid_acc_12ep", "params_M"):
-        np.testing.assert_allclose(official[col], expected[col], atol=1e-6,
-                                   err_msg=col)
-    np.testing.assert_allclose(official["train_time_200ep_s"],
-                               expected["train_time_200ep_s"], rtol=1e-6)
+    for col in (
+        "test_acc",
+        "valid_acc",
+        "valtest_acc",
+        "test_acc_12ep",
+        "valid_acc_12ep",
+        "params_M",
+    ):
+        np.testing.assert_allclose(official[col], expected[col], atol=1e-6, err_msg=col)
+    np.testing.assert_allclose(
+        official["train_time_200ep_s"], expected["train_time_200ep_s"], rtol=1e-6
+    )
     assert official["flops_M"].gt(0).all()
 
 
@@ -194,8 +211,9 @@ def test_official_sample_costs_are_get_cost_info():
     api = nats_bench.create(str(SAMPLE), "tss", fast_mode=True, verbose=False)
     for ds in names.DATASETS:
         got = bench.official.official_rows(api, ds, SAMPLE_INDICES)
-        for i, params, flops in zip(SAMPLE_INDICES, got["params_M"], got["flops_M"],
-                                    strict=True):
+        for i, params, flops in zip(
+            SAMPLE_INDICES, got["params_M"], got["flops_M"], strict=True
+        ):
             cost = api.get_cost_info(i, ds, hp="200")
             assert (params, flops) == (cost["params"], cost["flops"])
 
@@ -230,8 +248,12 @@ def test_incomplete_official_folder_is_skipped(monkeypatch):
 class FakeApi:
     """Stands in for the NATS-Bench topology API: 15,625 cells, numbers from i."""
 
-    TEST = {"cifar10": 90.0, "cifar10-valid": 80.0, "cifar100": 70.0,
-            "ImageNet16-120": 40.0}
+    TEST = {
+        "cifar10": 90.0,
+        "cifar10-valid": 80.0,
+        "cifar100": 70.0,
+        "ImageNet16-120": 40.0,
+    }
 
     def __init__(self):
         self.calls = 0
@@ -270,8 +292,10 @@ class FakeApi:
         assert hp == "200", f"hp must be '200', got {hp!r}"
         self.calls += 1
         seeds = [777, 888] if i % 2 else [777, 888, 999]
-        return SimpleNamespace(get_dataset_seeds=lambda dataset: list(seeds),
-                               get_compute_costs=lambda dataset: self._costs(i))
+        return SimpleNamespace(
+            get_dataset_seeds=lambda dataset: list(seeds),
+            get_compute_costs=lambda dataset: self._costs(i),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -393,13 +417,24 @@ def test_only_the_official_module_imports_nats_bench():
     # DESIGN.md: only zclib.bench knows nats_bench; inside it, only .official.
     pkg = paths.PROJECT_ROOT / "zclib"
     importing = sorted(
-        str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
-        if re.search(r"^\s*(import|from)\s+nats_bench\b", p.read_text(), re.M))
+        str(p.relative_to(pkg))
+        for p in pkg.rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+nats_bench\b", p.read_text(), re.M)
+    )
     assert importing == ["bench/official.py"]
 
 
 def test_package_exposes_the_public_names():
-    public = {"load_table", "arch_strings", "report", "clear_cache", "COLUMNS",
-              "OFFICIAL_NAME", "OFFICIAL_RELPATHS", "CSV_RELPATHS", "CACHE_ENV"}
+    public = {
+        "load_table",
+        "arch_strings",
+        "report",
+        "clear_cache",
+        "COLUMNS",
+        "OFFICIAL_NAME",
+        "OFFICIAL_RELPATHS",
+        "CSV_RELPATHS",
+        "CACHE_ENV",
+    }
     assert public <= set(bench.__all__)
     assert all(hasattr(bench, n) for n in public)

@@ -48,8 +48,9 @@ def dump_py2(obj, path):
     """A protocol-2 pickle as python 2 + numpy 1 wrote it (numpy.core, str opcodes)."""
     buf = io.BytesIO()
     Py2Pickler(buf, protocol=2).dump(obj)
-    raw = buf.getvalue().replace(b"cnumpy._core.multiarray\n",
-                                 b"cnumpy.core.multiarray\n")
+    raw = buf.getvalue().replace(
+        b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n"
+    )
     path.write_bytes(raw)
 
 
@@ -71,13 +72,20 @@ def write_cifar10(root, per_batch=6, n_test=5):
             rows[0] = 0
             rows[0, 1 * 1024 + 5 * 32 + 7] = 200  # channel-major: c*1024 + r*32 + col
         labels = [(start + k) % 10 for k in range(per_batch)]
-        dump_py2({b"batch_label": b"training batch %d of 5" % i, b"data": rows,
-                  b"labels": labels, b"filenames": [b"x.png"] * per_batch},
-                 d / f"data_batch_{i}")
+        dump_py2(
+            {
+                b"batch_label": b"training batch %d of 5" % i,
+                b"data": rows,
+                b"labels": labels,
+                b"filenames": [b"x.png"] * per_batch,
+            },
+            d / f"data_batch_{i}",
+        )
         start += per_batch
     rows = RNG.integers(0, 256, (n_test, 3072), dtype=np.uint8)
-    dump_py2({b"data": rows, b"labels": [k % 10 for k in range(n_test)]},
-             d / "test_batch")
+    dump_py2(
+        {b"data": rows, b"labels": [k % 10 for k in range(n_test)]}, d / "test_batch"
+    )
     return d
 
 
@@ -85,9 +93,12 @@ def write_cifar100(root, n_train=20, n_test=8, coarse=False):
     d = root / "cifar-100-python"
     d.mkdir(parents=True)
     for split, n in (("train", n_train), ("test", n_test)):
-        obj = {b"data": RNG.integers(0, 256, (n, 3072), dtype=np.uint8),
-               b"fine_labels": [(k * 7) % 100 for k in range(n)],
-               b"filenames": [b"f"] * n, b"batch_label": split.encode()}
+        obj = {
+            b"data": RNG.integers(0, 256, (n, 3072), dtype=np.uint8),
+            b"fine_labels": [(k * 7) % 100 for k in range(n)],
+            b"filenames": [b"f"] * n,
+            b"batch_label": split.encode(),
+        }
         if coarse:
             obj[b"coarse_labels"] = [k % 20 for k in range(n)]
         dump_py3(obj, d / split)
@@ -111,8 +122,14 @@ def write_imagenet16(root, stand_in_marker=False):
 
     for i, labels in IN16_TRAIN.items():
         # numpy scalar labels exercise the numpy ...multiarray.scalar global
-        dump_py3({"data": rows_for(labels), "labels": [np.int64(v) for v in labels],
-                  "mean": np.zeros(768)}, d / f"train_data_batch_{i}")
+        dump_py3(
+            {
+                "data": rows_for(labels),
+                "labels": [np.int64(v) for v in labels],
+                "mean": np.zeros(768),
+            },
+            d / f"train_data_batch_{i}",
+        )
     dump_py3({"data": rows_for(IN16_VAL), "labels": IN16_VAL}, d / "val_data")
     if stand_in_marker:
         (root / "classes.txt").write_text("1 n02119789 kit_fox\n")
@@ -130,7 +147,8 @@ def write_jpeg_tree(root, n_train=2, n_test=1):
             (d / split / cls).mkdir(parents=True)
             for k in range(n):
                 Image.new("RGB", (32, 32), colour(label)).save(
-                    d / split / cls / f"{k:04d}.jpg", quality=95)
+                    d / split / cls / f"{k:04d}.jpg", quality=95
+                )
     return d
 
 
@@ -196,8 +214,10 @@ def test_imagenet16_stand_in_detected(root):
     d = root / "imagenet16-120" / "ImageNet16"
     d.mkdir(parents=True)
     labels = list(range(1, 121))
-    dump_py3({"data": np.zeros((120, 768), np.uint8), "labels": labels},
-             d / "train_data_batch_1")
+    dump_py3(
+        {"data": np.zeros((120, 768), np.uint8), "labels": labels},
+        d / "train_data_batch_1",
+    )
     (d.parent / "classes.txt").write_text("1 n02119789 kit_fox\n")
     src = data.find_source("ImageNet16-120")
     assert src.stand_in and "stand-in" in src.note
@@ -252,7 +272,8 @@ def test_jpeg_unknown_class_or_size_rejected(root):
 
 # ---------------------------------------------------------------- cache
 def test_second_load_uses_npz_cache_and_source_change_invalidates(
-        root, tmp_path, monkeypatch):
+    root, tmp_path, monkeypatch
+):
     d = write_cifar10(root)
     x1, y1 = data.load_split("cifar10", "train")
     assert len(list((tmp_path / "cache").glob("cifar10-train-*.npz"))) == 1
@@ -266,8 +287,9 @@ def test_second_load_uses_npz_cache_and_source_change_invalidates(
     x2, y2 = data.load_split("cifar10", "train")  # from the .npz
     np.testing.assert_array_equal(x1, x2)
     np.testing.assert_array_equal(y1, y2)
-    dump_py2({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1]},
-             d / "data_batch_3")  # a changed source gets a new fingerprint
+    dump_py2(
+        {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1]}, d / "data_batch_3"
+    )  # a changed source gets a new fingerprint
     with pytest.raises(AssertionError, match="decoded again"):
         data.load_split("cifar10", "train")
 
@@ -295,10 +317,28 @@ def test_get_batch_deterministic_and_independent_of_global_rng(root):
     d = data.get_batch("cifar10", batch_size=8, seed=4, index=0)
     assert a.meta["indices"] != c.meta["indices"] != d.meta["indices"]
     assert len(set(a.meta["indices"])) == 8  # without replacement
-    assert {k: a.meta[k] for k in ("dataset", "split", "seed", "batch_size", "index",
-                                   "norm", "format", "stand_in")} == {
-        "dataset": "cifar10", "split": "train", "seed": 3, "batch_size": 8,
-        "index": 0, "norm": "foresight", "format": "cifar-pickle", "stand_in": False}
+    assert {
+        k: a.meta[k]
+        for k in (
+            "dataset",
+            "split",
+            "seed",
+            "batch_size",
+            "index",
+            "norm",
+            "format",
+            "stand_in",
+        )
+    } == {
+        "dataset": "cifar10",
+        "split": "train",
+        "seed": 3,
+        "batch_size": 8,
+        "index": 0,
+        "norm": "foresight",
+        "format": "cifar-pickle",
+        "stand_in": False,
+    }
     assert a.meta["source"] == str(root / "cifar-10-batches-py")
 
 
@@ -317,8 +357,10 @@ def test_get_batch_normalises_a_known_pixel(root, norm, dtype):
 
 
 def test_normalisation_table():
-    assert data.normalization("cifar10") == ((0.4914, 0.4822, 0.4465),
-                                             (0.2023, 0.1994, 0.2010))
+    assert data.normalization("cifar10") == (
+        (0.4914, 0.4822, 0.4465),
+        (0.2023, 0.1994, 0.2010),
+    )
     assert data.normalization("cifar100") == ((0.5,) * 3, (0.5,) * 3)
     mean, std = data.normalization("ImageNet16-120", "nb201")
     assert mean[0] == pytest.approx(122.68 / 255)
@@ -331,7 +373,8 @@ def test_normalisation_table():
 def test_foresight_exact_uses_cifar10_constants_for_cifar100():
     # the reference's get_cifar_dataloaders: "cifar" in dataset -> CIFAR-10's numbers
     assert data.normalization("cifar100", "foresight_exact") == data.normalization(
-        "cifar10", "foresight")
+        "cifar10", "foresight"
+    )
     for ds in ("cifar10", "ImageNet16-120"):
         assert data.normalization(ds, "foresight_exact") == data.normalization(ds)
 
@@ -346,8 +389,9 @@ def test_reference_augment_crops_pads_black_and_flips():
     off, flip = g.integers(0, 9, size=(64, 2)), g.random(64) < 0.5
     assert 0 < flip.sum() < 64 and (off != 4).any()
     for i in range(64):
-        want = np.pad(img[i], ((4, 4), (4, 4), (0, 0)))[off[i, 0]:off[i, 0] + 32,
-                                                        off[i, 1]:off[i, 1] + 32]
+        want = np.pad(img[i], ((4, 4), (4, 4), (0, 0)))[
+            off[i, 0] : off[i, 0] + 32, off[i, 1] : off[i, 1] + 32
+        ]
         np.testing.assert_array_equal(out[i], want[:, ::-1] if flip[i] else want)
     # offset 0 from the top: 4 black rows, then image (columns 4..23 always image)
     i = int(np.argmax(off[:, 0] == 0))
@@ -372,8 +416,10 @@ def test_get_batch_augment_is_deterministic_and_off_by_default(root):
     raw = data.load_dataset("cifar10").images[plain.meta["indices"]]
     want = data.reference_augment(raw, np.random.default_rng([3, 0, 1]))
     mean, std = data.NORMS["foresight"]["cifar10"]
-    x = (torch.from_numpy(want).permute(0, 3, 1, 2).float() / 255
-         - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    x = (
+        torch.from_numpy(want).permute(0, 3, 1, 2).float() / 255
+        - torch.tensor(mean).view(1, 3, 1, 1)
+    ) / torch.tensor(std).view(1, 3, 1, 1)
     torch.testing.assert_close(a.x, x)
 
 
@@ -385,9 +431,11 @@ def test_get_batch_rejects_oversized_batch(root):
 
 # ---------------------------------------------------------------- missing / report
 def test_missing_data_lists_every_place_searched(root, tmp_path):
-    for ds, download in (("cifar10", "cifar-10-python.tar.gz"),
-                         ("cifar100", "cifar-100-python.tar.gz"),
-                         ("ImageNet16-120", "train_data_batch_1..10")):
+    for ds, download in (
+        ("cifar10", "cifar-10-python.tar.gz"),
+        ("cifar100", "cifar-100-python.tar.gz"),
+        ("ImageNet16-120", "train_data_batch_1..10"),
+    ):
         with pytest.raises(FileNotFoundError) as exc:
             data.load_split(ds)
         msg = str(exc.value)
@@ -406,7 +454,11 @@ def test_report_rows(root):
     assert str(root / "cifar-10-batches-py") in rows["cifar10"]["searched"]
     c100 = rows["cifar100"]
     assert (c100["found"], c100["n_train"], c100["n_test"], c100["format"]) == (
-        True, 20, 8, "cifar-pickle")
+        True,
+        20,
+        8,
+        "cifar-pickle",
+    )
     assert c100["complete"] is False and c100["stand_in"] is False
     in16 = rows["ImageNet16-120"]
     assert in16["stand_in"] is True and (in16["n_train"], in16["n_test"]) == (8, 4)
@@ -444,8 +496,9 @@ def test_hostile_pickle_refused_without_running_it(root, tmp_path, payload):
 def test_truncated_or_corrupt_pickle_names_the_file(root, damage):
     d = write_cifar100(root)
     raw = (d / "train").read_bytes()
-    (d / "train").write_bytes(raw[: len(raw) // 2] if damage == "truncate"
-                              else b"\x80\x04not a pickle at all")
+    (d / "train").write_bytes(
+        raw[: len(raw) // 2] if damage == "truncate" else b"\x80\x04not a pickle at all"
+    )
     with pytest.raises(pickle.UnpicklingError, match="corrupt or truncated") as exc:
         data.load_split("cifar100", "train")
     assert str(d / "train") in str(exc.value)
@@ -453,13 +506,16 @@ def test_truncated_or_corrupt_pickle_names_the_file(root, damage):
     assert "train unreadable" in row["note"] and row["n_test"] == 8
 
 
-@pytest.mark.parametrize("obj, match", [
-    ({b"data": np.zeros((2, 3000), np.uint8), b"labels": [0, 1]}, "N x 3072"),
-    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1, 2]}, "match"),
-    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 10]}, "outside 0..9"),
-    ({b"data": np.zeros((2, 3072), np.uint8)}, "missing key 'labels'"),
-    ([1, 2, 3], "expected a dict"),
-])
+@pytest.mark.parametrize(
+    "obj, match",
+    [
+        ({b"data": np.zeros((2, 3000), np.uint8), b"labels": [0, 1]}, "N x 3072"),
+        ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1, 2]}, "match"),
+        ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 10]}, "outside 0..9"),
+        ({b"data": np.zeros((2, 3072), np.uint8)}, "missing key 'labels'"),
+        ([1, 2, 3], "expected a dict"),
+    ],
+)
 def test_wrong_shapes_rejected(root, obj, match):
     d = write_cifar10(root)
     dump_py3(obj, d / "data_batch_2")
@@ -522,6 +578,8 @@ def test_real_cifar10_jpeg_tar(shared_data, capsys):
     reload = time.perf_counter() - t0
     np.testing.assert_array_equal(again.images, train.images)
     with capsys.disabled():
-        print(f"\nCIFAR-10 JPEG tar: first decode {first:.1f} s (train+test), "
-              f"cached reload {reload:.2f} s (train)")
+        print(
+            f"\nCIFAR-10 JPEG tar: first decode {first:.1f} s (train+test), "
+            f"cached reload {reload:.2f} s (train)"
+        )
     assert reload < first / 3

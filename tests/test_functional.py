@@ -26,23 +26,34 @@ pytestmark = pytest.mark.functional
 
 ABS = 1e-6  # committed vs recomputed
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
-NB02_PROXIES = ("grad_norm", "snip", "grasp", "fisher_channel", "synflow", "naswot",
-                "flops", "params", "zico", "jacob_cov")  # notebook 02's table rows
+NB02_PROXIES = (
+    "grad_norm",
+    "snip",
+    "grasp",
+    "fisher_channel",
+    "synflow",
+    "naswot",
+    "flops",
+    "params",
+    "zico",
+    "jacob_cov",
+)  # notebook 02's table rows
 NB03_ACCS = ("valid_acc", "test_acc", "valid_acc_12ep", "test_acc_12ep")
 
 
 @pytest.fixture(scope="module")
 def tables():
     """Every shipped score column + benchmark accuracies, per dataset."""
-    return {ds: results.with_accuracy(results.load_scores(ds, spearman_nb201.SHIPPED),
-                                      ds) for ds in DATASETS}
+    return {
+        ds: results.with_accuracy(results.load_scores(ds, spearman_nb201.SHIPPED), ds)
+        for ds in DATASETS
+    }
 
 
 def committed(name: str) -> dict:
     """(experiment, metric, dataset) -> value of a committed numbers.json."""
     _, numbers = results.read_numbers(name)
-    return {(r.experiment, r.metric, r.dataset): r.value
-            for r in numbers.itertuples()}
+    return {(r.experiment, r.metric, r.dataset): r.value for r in numbers.itertuples()}
 
 
 def mismatches(ours: dict, recorded: dict) -> list[str]:
@@ -67,13 +78,19 @@ def nb01_values(tables) -> dict:
         fish = ex.fisher_scores(ds, n_archs=None, fisher_n=3000, seed=0)
         for target in ex.TARGETS:
             for subset, frac in (("all", None), ("top10", 0.1)):
-                for src, cols in ((tab, [*ex.SHIPPED, "valid_acc_12ep"]),
-                                  (fish, ex.FISH)):
-                    t = stats.correlation_table(src, src[target].to_numpy(), cols,
-                                                top_frac=frac, absolute=True)
+                for src, cols in (
+                    (tab, [*ex.SHIPPED, "valid_acc_12ep"]),
+                    (fish, ex.FISH),
+                ):
+                    t = stats.correlation_table(
+                        src, src[target].to_numpy(), cols, top_frac=frac, absolute=True
+                    )
                     for r in t.itertuples():
-                        key = (ex.EXPERIMENT, f"{r.proxy}:abs_spearman_{subset}_"
-                               f"{target}", ds)
+                        key = (
+                            ex.EXPERIMENT,
+                            f"{r.proxy}:abs_spearman_{subset}_{target}",
+                            ds,
+                        )
                         out[key] = r.rho
     return out
 
@@ -82,13 +99,19 @@ def nb02_values(tables) -> dict:
     out = {}
     for ds, tab in tables.items():
         for acc in ("test_acc", "valid_acc"):
-            for metric, method in (("kendall_tau", "kendall"),
-                                   ("spearman", "spearman")):
-                t = stats.correlation_table(tab, tab[acc].to_numpy(), NB02_PROXIES,
-                                            method=method)
+            for metric, method in (
+                ("kendall_tau", "kendall"),
+                ("spearman", "spearman"),
+            ):
+                t = stats.correlation_table(
+                    tab, tab[acc].to_numpy(), NB02_PROXIES, method=method
+                )
                 for r in t.itertuples():
-                    key = ("li2023_zico/table3_nats_tss",
-                           f"{metric}({r.proxy}, {acc})", ds)
+                    key = (
+                        "li2023_zico/table3_nats_tss",
+                        f"{metric}({r.proxy}, {acc})",
+                        ds,
+                    )
                     out[key] = r.rho
     return out
 
@@ -122,12 +145,17 @@ def test_notebook_03_naswot_correlations(tables):
     assert mismatches(ours, committed("03_naswot_correlation")) == []
 
 
-@pytest.mark.parametrize("notebook", ["01_table_spearman_nb201", "02_zico_vs_params",
-                                      "03_naswot_correlation"])
+@pytest.mark.parametrize(
+    "notebook",
+    ["01_table_spearman_nb201", "02_zico_vs_params", "03_naswot_correlation"],
+)
 def test_the_tier_sees_a_1e_4_change(tables, notebook):
     """Each notebook's comparison flags one committed number moved by 1e-4."""
-    ours = {"01_table_spearman_nb201": nb01_values, "02_zico_vs_params": nb02_values,
-            "03_naswot_correlation": nb03_values}[notebook](tables)
+    ours = {
+        "01_table_spearman_nb201": nb01_values,
+        "02_zico_vs_params": nb02_values,
+        "03_naswot_correlation": nb03_values,
+    }[notebook](tables)
     recorded = committed(notebook)
     key = next(k for k in ours if np.isfinite(ours[k]))
     recorded[key] += 1e-4

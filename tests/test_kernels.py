@@ -92,8 +92,9 @@ def test_batchnorm_first_order_is_bit_identical(dtype, affine, track):
     ours.eval()  # eval mode: the standard module's path
     ref.eval()
     if track:
-        assert torch.equal(ours(x0[:, :1].expand(-1, 5, -1, -1)),
-                           ref(x0[:, :1].expand(-1, 5, -1, -1)))
+        assert torch.equal(
+            ours(x0[:, :1].expand(-1, 5, -1, -1)), ref(x0[:, :1].expand(-1, 5, -1, -1))
+        )
 
 
 @pytest.mark.parametrize("affine,track", [(True, True), (False, False)])
@@ -121,6 +122,8 @@ def test_batchnorm_double_backward_passes_gradgradcheck():
     w = (torch.rand(2, generator=gen, dtype=torch.float64) + 0.5).requires_grad_()
     b = torch.randn(2, generator=gen, dtype=torch.float64, requires_grad=True)
     assert gradgradcheck(
-        lambda x, w, b: batch_norm_train(x, w, b, None, None, 0.1, 1e-5), (x, w, b))
+        lambda x, w, b: batch_norm_train(x, w, b, None, None, 0.1, 1e-5), (x, w, b)
+    )
     assert gradgradcheck(
-        lambda x: batch_norm_train(x, None, None, None, None, 0.1, 1e-5), (x,))
+        lambda x: batch_norm_train(x, None, None, None, None, 0.1, 1e-5), (x,)
+    )

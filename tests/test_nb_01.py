@@ -67,8 +67,9 @@ def test_data_check_records(smoke_root):
         mean = rows[(ds, "mean_test_acc_200ep")]["value"]
         best = rows[(ds, "max_test_acc_200ep")]["value"]
         assert 0 < mean <= best <= 100
-        assert all(r["stand_in"] is (ds == STAND_IN)
-                   for (d, _), r in rows.items() if d == ds)
+        assert all(
+            r["stand_in"] is (ds == STAND_IN) for (d, _), r in rows.items() if d == ds
+        )
     for fig in ("accuracy_hist", "sample_images"):
         for ext in ("png", "pdf"):
             assert (smoke_root / "00_data_check" / f"{fig}.{ext}").stat().st_size > 0
@@ -102,14 +103,20 @@ def test_spearman_table_records(smoke_root):
     for p in PAPER:
         assert "published" in by_key[("cifar10", p, "all", "valid_acc")]
         assert "published" not in by_key[("cifar100", p, "all", "valid_acc")]
-    votes = {(r["dataset"], r["target"]): r for r in rows
-             if r["experiment"] == "vote_pairwise_agreement"}
+    votes = {
+        (r["dataset"], r["target"]): r
+        for r in rows
+        if r["experiment"] == "vote_pairwise_agreement"
+    }
     assert set(votes) == {(ds, t) for ds in DATASETS for t in ("test_acc", "valid_acc")}
     for ds, published in zip(DATASETS, (0.817, 0.832, 0.813), strict=True):
         r = votes[(ds, "test_acc")]
         assert r["published"] == pytest.approx(published)
         assert 0.5 < r["value"] <= 1  # 40 cells: well above chance, not exact
-    for fig in ("reproduced_vs_published", "spearman_heatmap",
-                *(f"scatter_{ds}" for ds in DATASETS)):
+    for fig in (
+        "reproduced_vs_published",
+        "spearman_heatmap",
+        *(f"scatter_{ds}" for ds in DATASETS),
+    ):
         for ext in ("png", "pdf"):
             assert (smoke_root / "01_table_spearman_nb201" / f"{fig}.{ext}").exists()

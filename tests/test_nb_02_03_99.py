@@ -19,12 +19,26 @@ from zclib import notebooks, results
 
 NAMES = ("02_zico_vs_params", "03_naswot_correlation", "99_summary")
 # the parameters each uses (99 only reads recorded numbers: no size knob)
-REQUIRED_PARAMS = {"02_zico_vs_params": {"SEED", "DATASETS", "N_ARCHS", "FISHER_N",
-                                         "RESULTS_DIR", "N_BOOT"},
-                   "03_naswot_correlation": {"SEED", "DATASETS", "N_ARCHS",
-                                             "BATCH_SIZE", "DEVICE", "RESULTS_DIR",
-                                             "N_BOOT"},
-                   "99_summary": {"SEED", "DATASETS", "RESULTS_ROOT", "RESULTS_DIR"}}
+REQUIRED_PARAMS = {
+    "02_zico_vs_params": {
+        "SEED",
+        "DATASETS",
+        "N_ARCHS",
+        "FISHER_N",
+        "RESULTS_DIR",
+        "N_BOOT",
+    },
+    "03_naswot_correlation": {
+        "SEED",
+        "DATASETS",
+        "N_ARCHS",
+        "BATCH_SIZE",
+        "DEVICE",
+        "RESULTS_DIR",
+        "N_BOOT",
+    },
+    "99_summary": {"SEED", "DATASETS", "RESULTS_ROOT", "RESULTS_DIR"},
+}
 STAND_IN = "ImageNet16-120"
 
 
@@ -44,8 +58,9 @@ def test_declares_its_parameters(name):
 @pytest.fixture(scope="module")
 def smoke_root(tmp_path_factory, shared_dir):
     root = tmp_path_factory.mktemp("nb_smoke")
-    notebooks.run("02_zico_vs_params", smoke=True, results_dir=root,
-                  params={"FISHER_N": 2})
+    notebooks.run(
+        "02_zico_vs_params", smoke=True, results_dir=root, params={"FISHER_N": 2}
+    )
     notebooks.run("03_naswot_correlation", smoke=True, results_dir=root)
     notebooks.run("99_summary", smoke=True, results_dir=root)
     return root
@@ -75,8 +90,16 @@ def test_02_numbers(smoke_root):
     has_pub = corr["published"].notna()
     assert set(corr.loc[has_pub, "accuracy"]) == {"test_acc"}
     assert set(corr.loc[has_pub, "proxy"]) == {
-        "zico", "params", "flops", "naswot", "synflow", "snip", "grad_norm", "grasp",
-        "fisher"}
+        "zico",
+        "params",
+        "flops",
+        "naswot",
+        "synflow",
+        "snip",
+        "grad_norm",
+        "grasp",
+        "fisher",
+    }
     assert corr.loc[has_pub, "tolerance"].notna().all()
     z = corr[(corr["metric"] == "kendall_tau(zico, test_acc)")].set_index("dataset")
     assert z.loc["cifar10", "published"] == pytest.approx(0.61)
@@ -103,10 +126,12 @@ def test_03_numbers(smoke_root):
     assert (corr.loc[corr["accuracy"] == "test_acc", "value"] > 0).all()
     pub = corr[corr["published"].notna()].set_index(["metric", "dataset"])
     assert len(pub) == 6
-    assert pub.loc[("pearson(naswot, valid_acc_12ep)", "cifar10"), "published"] == \
-        pytest.approx(0.7357)
-    assert pub.loc[("kendall(naswot, test_acc)", "cifar100"), "published"] == \
-        pytest.approx(0.611)
+    assert pub.loc[
+        ("pearson(naswot, valid_acc_12ep)", "cifar10"), "published"
+    ] == pytest.approx(0.7357)
+    assert pub.loc[
+        ("kendall(naswot, test_acc)", "cifar100"), "published"
+    ] == pytest.approx(0.611)
     check_stand_in(corr)
     kern = df[df["experiment"] == "naswot_kernel"]
     assert len(kern) == 6

@@ -16,8 +16,11 @@ import pytest
 
 from zclib import notebooks, results
 
-NAMES = ("04_search_course_project", "05_search_baselines_time_budget",
-         "06_search_zero_cost_speedup")
+NAMES = (
+    "04_search_course_project",
+    "05_search_baselines_time_budget",
+    "06_search_zero_cost_speedup",
+)
 REQUIRED_PARAMS = {"SEED", "DATASETS", "RESULTS_DIR", "N_RUNS", "SMOKE"}
 STAND_IN = "ImageNet16-120"
 
@@ -45,8 +48,12 @@ def smoke_root(tmp_path_factory, shared_dir):
     root = tmp_path_factory.mktemp("nb_search_smoke")
     notebooks.run("04_search_course_project", smoke=True, results_dir=root)
     notebooks.run("05_search_baselines_time_budget", smoke=True, results_dir=root)
-    notebooks.run("06_search_zero_cost_speedup", smoke=True, results_dir=root,
-                  params={"MAX_MODELS": 100})
+    notebooks.run(
+        "06_search_zero_cost_speedup",
+        smoke=True,
+        results_dir=root,
+        params={"MAX_MODELS": 100},
+    )
     notebooks.run("99_summary", smoke=True, results_dir=root)
     return root
 
@@ -79,12 +86,17 @@ def test_04_numbers(smoke_root):
     assert course.loc[si, "note"].str.contains("stand-in").all()
     # REA with NASWOT at the paper's settings lands near the paper on CIFAR-10
     # (a wide band: 3 runs; the paper's run-to-run sd is 3.7 points)
-    rea = means[(means["metric"] == "valid_acc_12ep_mean(rea_naswot)")
-                & (means["dataset"] == "cifar10")].iloc[0]
+    rea = means[
+        (means["metric"] == "valid_acc_12ep_mean(rea_naswot)")
+        & (means["dataset"] == "cifar10")
+    ].iloc[0]
     assert rea["published"] == pytest.approx(75.374)
     assert abs(rea["value"] - rea["published"]) < 10
-    unstated = means[means["experiment"].isin(["cossu_course/table2_rs_naswot",
-                                               "cossu_course/table3_rs_synflow"])]
+    unstated = means[
+        means["experiment"].isin(
+            ["cossu_course/table2_rs_naswot", "cossu_course/table3_rs_synflow"]
+        )
+    ]
     assert unstated["note"].str.contains("N not printed").all()
     mel = df[df["experiment"] == "mellor2021_naswot/table2a_nb201_search"]
     # naswot N10/100/1000, random, optimal N10/N100 x valid/test x 3 datasets
@@ -93,16 +105,25 @@ def test_04_numbers(smoke_root):
     assert not mel["stand_in"].any()  # CIFAR-10 scores; benchmark accuracies
     n1000 = mel[mel["metric"] == "test_acc_mean(naswot_N1000)"].set_index("dataset")
     assert abs(n1000.loc["cifar10", "value"] - 92.96) < 3
-    figures(smoke_root, "04_search_course_project",
-            ["course_tables_published_vs_ours", "accuracy_distributions",
-             "mellor_table2a_published_vs_ours"])
+    figures(
+        smoke_root,
+        "04_search_course_project",
+        [
+            "course_tables_published_vs_ours",
+            "accuracy_distributions",
+            "mellor_table2a_published_vs_ours",
+        ],
+    )
 
 
 def test_05_numbers(smoke_root):
     prov, df = numbers(smoke_root, "05_search_baselines_time_budget")
     assert prov["N_RUNS"] == 3 and prov["N_BOOT"] == 20
-    assert prov["BUDGETS"] == {"cifar10": 20000.0, "cifar100": 40000.0,
-                               "ImageNet16-120": 120000.0}
+    assert prov["BUDGETS"] == {
+        "cifar10": 20000.0,
+        "cifar100": 40000.0,
+        "ImageNet16-120": 120000.0,
+    }
     tb = df[df["experiment"] == "dong2021_natsbench/time_budget"]
     assert len(tb) == 3 * 3 * 3  # datasets x algorithms x (test, valid, models)
     acc = tb[tb["metric"].str.contains("acc_mean")]
@@ -118,8 +139,11 @@ def test_05_numbers(smoke_root):
     assert mel["value"].between(0, 100).all()
     rea = mel[mel["metric"] == "test_acc_mean(rea_12000s)"].set_index("dataset")
     assert abs(rea.loc["cifar10", "value"] - rea.loc["cifar10", "published"]) < 2
-    figures(smoke_root, "05_search_baselines_time_budget",
-            ["best_so_far_vs_time", "mellor_12000s_published_vs_ours"])
+    figures(
+        smoke_root,
+        "05_search_baselines_time_budget",
+        ["best_so_far_vs_time", "mellor_12000s_published_vs_ours"],
+    )
 
 
 def test_06_numbers(smoke_root):
@@ -134,21 +158,27 @@ def test_06_numbers(smoke_root):
     assert df.loc[si, "note"].str.contains("stand-in").all()
     at10 = acc[acc["dataset"] == "cifar100"].set_index("metric")["value"]
     # the warm-up starts REA from the proxy's best cells: better after 10 models
-    assert at10["test_acc_mean_at_10(REA, warm-up)"] > \
-        at10["test_acc_mean_at_10(REA, plain)"]
+    assert (
+        at10["test_acc_mean_at_10(REA, warm-up)"]
+        > at10["test_acc_mean_at_10(REA, plain)"]
+    )
     med = df[df["metric"].str.startswith("median_models_to_target")]
     finite = med["value"].dropna()  # a target never reached is recorded as null
     assert finite.between(1, 100).all()
     red = df[df["metric"].str.startswith("reduction_factor")]
     assert len(red) == (1 + 3 * 3) * 2 * 3  # variants x target quantiles x datasets
-    figures(smoke_root, "06_search_zero_cost_speedup",
-            ["best_so_far_vs_trained_models", "reduction_factors"])
+    figures(
+        smoke_root,
+        "06_search_zero_cost_speedup",
+        ["best_so_far_vs_trained_models", "reduction_factors"],
+    )
 
 
 def test_99_summary_shows_search_numbers(smoke_root):
     summary = pd.read_csv(smoke_root / "99_summary" / "summary.csv")
     assert {"04_search_course_project", "05_search_baselines_time_budget"} <= set(
-        summary["notebook"])
+        summary["notebook"]
+    )
     _, d04 = numbers(smoke_root, "04_search_course_project")
     _, d05 = numbers(smoke_root, "05_search_baselines_time_budget")
     n_pub = int(d04["published"].notna().sum() + d05["published"].notna().sum())

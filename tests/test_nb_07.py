@@ -18,8 +18,19 @@ import pytest
 from zclib import notebooks, train
 
 NAME = "07_econas_reduced_training"
-REQUIRED_PARAMS = {"SEED", "DATASETS", "N_ARCHS", "BATCH_SIZE", "DEVICE", "RESULTS_DIR",
-                   "N_BOOT", "SMOKE", "SETTINGS", "N_ARCHS_OTHER", "THREADS"}
+REQUIRED_PARAMS = {
+    "SEED",
+    "DATASETS",
+    "N_ARCHS",
+    "BATCH_SIZE",
+    "DEVICE",
+    "RESULTS_DIR",
+    "N_BOOT",
+    "SMOKE",
+    "SETTINGS",
+    "N_ARCHS_OTHER",
+    "THREADS",
+}
 
 
 def test_parameters_declare_the_study_settings():
@@ -34,8 +45,7 @@ def test_parameters_declare_the_study_settings():
     exec(params.source, ns)  # literal assignments only
     settings = [train.Setting.parse(s) for s in ns["SETTINGS"]]
     assert (settings[0].resolution, settings[0].C, settings[0].epochs) == (8, 4, 20)
-    assert {(s.resolution, s.C) for s in settings} == {(8, 4), (8, 8), (16, 4),
-                                                       (16, 8)}
+    assert {(s.resolution, s.C) for s in settings} == {(8, 4), (8, 8), (16, 4), (16, 8)}
     assert ns["SMOKE"] is False
 
 
@@ -86,7 +96,8 @@ def test_smoke_numbers(smoke):
     runs = train.load_table(root / NAME / "train_runs.parquet")
     r = runs[runs["setting"] == "r8c4e1f0.01"]
     assert cost.loc["flops(r8c4e1f0.01@1)", "value"] == pytest.approx(
-        r["train_flops"].mean())
+        r["train_flops"].mean()
+    )
     # the 12-epoch benchmark trains the full network on 25,000 images x 12 epochs:
     # orders of magnitude above 1 epoch of 500 images at r8c4
     assert cost.loc["flops(NB201 12-epoch)", "value"] > 1e3 * r["train_flops"].mean()
@@ -94,8 +105,11 @@ def test_smoke_numbers(smoke):
     assert (ratio["value"] > 0).all()
     sanity = df[df["experiment"] == "sanity/best_cell_training"].iloc[0]
     assert 0 <= sanity["value"] <= 100
-    for f in ("fig1_correlation_vs_cost", "reduced_vs_200ep_accuracy",
-              "sanity_training_curve"):
+    for f in (
+        "fig1_correlation_vs_cost",
+        "reduced_vs_200ep_accuracy",
+        "sanity_training_curve",
+    ):
         for ext in ("png", "pdf"):
             assert (root / NAME / f"{f}.{ext}").stat().st_size > 0
 
@@ -106,5 +120,6 @@ def test_smoke_training_runs_are_cached(smoke):
     assert len(runs) == 4 + 3 + 1  # econas setting, other setting, sanity run
     assert set(runs["setting"]) == SMOKE_SETTINGS
     assert (runs["n_train"] == runs["fraction"] * 50_000).all()
-    assert (runs["train_flops"] == 3 * runs["flops_fwd"] * runs["n_train"]
-            * runs["epochs"]).all()
+    assert (
+        runs["train_flops"] == 3 * runs["flops_fwd"] * runs["n_train"] * runs["epochs"]
+    ).all()

@@ -34,8 +34,11 @@ def test_params_and_flops_match_official_costs(shared_dir):
 
 
 def test_forward_shapes_per_dataset():
-    for ds, ncls, res in [("cifar10", 10, 32), ("cifar100", 100, 32),
-                          ("ImageNet16-120", 120, 16)]:
+    for ds, ncls, res in [
+        ("cifar10", 10, 32),
+        ("cifar100", 100, 32),
+        ("ImageNet16-120", 120, 16),
+    ]:
         net = network.build(GOOD, ds)
         assert net(torch.randn(2, 3, res, res)).shape == (2, ncls)
 
@@ -49,11 +52,15 @@ def test_none_op_cell_gives_zero_cell_output_but_finite_logits():
 def test_variants_differ_as_documented():
     off = network.build(GOOD, "cifar10")
     fs = network.build(GOOD, "cifar10", variant="foresight")
-    conv_bias = [m.bias is not None for m in fs.cells[0].modules()
-                 if isinstance(m, torch.nn.Conv2d)]
+    conv_bias = [
+        m.bias is not None
+        for m in fs.cells[0].modules()
+        if isinstance(m, torch.nn.Conv2d)
+    ]
     assert conv_bias and all(conv_bias)
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) and m.affine
-                   for m in fs.cells[0].modules())
+    assert not any(
+        isinstance(m, torch.nn.BatchNorm2d) and m.affine for m in fs.cells[0].modules()
+    )
     assert all(m.bias is None for m in off.modules() if isinstance(m, torch.nn.Conv2d))
     nobn = network.build(GOOD, "cifar10", bn=False)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in nobn.modules())
@@ -74,7 +81,9 @@ def test_reduced_width_changes_params():
 def test_cost_cli_prints_json():
     out = subprocess.run(
         [sys.executable, "-m", "zclib", "cost", GOOD, "--dataset", "cifar10"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     d = json.loads(out)
     assert d["params_M"] == pytest.approx(0.802426, abs=1e-6)
@@ -82,8 +91,9 @@ def test_cost_cli_prints_json():
 
 
 def test_cost_cli_bad_arch_exits_2():
-    r = subprocess.run([sys.executable, "-m", "zclib", "cost", "|x~0|"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "zclib", "cost", "|x~0|"], capture_output=True, text=True
+    )
     assert r.returncode == 2 and "error" in r.stderr
 
 
@@ -105,8 +115,9 @@ def test_without_bn_is_the_one_way_bn_goes(variant, kept):
     """build(bn=False) is without_bn of the same seeded build: every other tensor
     equal, the foresight residual blocks (two x conv_a, conv_b) keep their BN."""
     with_bn = network.build(GOOD, "cifar10", variant=variant, seed=2)
-    bn_keys = {k for k, m in with_bn.named_modules()
-               if isinstance(m, torch.nn.BatchNorm2d)}
+    bn_keys = {
+        k for k, m in with_bn.named_modules() if isinstance(m, torch.nn.BatchNorm2d)
+    }
     stripped = network.without_bn(with_bn)
     assert stripped is with_bn and not stripped.bn
     built = network.build(GOOD, "cifar10", variant=variant, bn=False, seed=2)
@@ -124,9 +135,13 @@ def test_without_bn_is_the_one_way_bn_goes(variant, kept):
 
 
 def test_without_bn_on_any_module():
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4),
-                              torch.nn.Sequential(torch.nn.BatchNorm2d(4)))
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3),
+        torch.nn.BatchNorm2d(4),
+        torch.nn.Sequential(torch.nn.BatchNorm2d(4)),
+    )
     network.without_bn(net)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
-    assert isinstance(net[1], torch.nn.Identity) and isinstance(net[2][0],
-                                                                torch.nn.Identity)
+    assert isinstance(net[1], torch.nn.Identity) and isinstance(
+        net[2][0], torch.nn.Identity
+    )

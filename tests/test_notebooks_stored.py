@@ -88,8 +88,8 @@ def test_thin_no_functions_or_classes(name):
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     for src in code:
         for node in ast.walk(ast.parse(src)):
-            assert not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef
-                                  | ast.ClassDef | ast.Lambda), (
-                f"{name}: {type(node).__name__} at line {node.lineno} of:\n{src}")
+            assert not isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+            ), f"{name}: {type(node).__name__} at line {node.lineno} of:\n{src}"
     n_lines = sum(len(src.splitlines()) for src in code)
     assert n_lines <= MAX_CODE_LINES, f"{name}: {n_lines} code lines"

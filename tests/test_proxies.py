@@ -162,10 +162,12 @@ def test_fisher_from_retained_activation_gradients(tiny):
     F.cross_entropy(a2, y).backward()
     c1 = (a1 * a1.grad).sum((2, 3)).pow(2).mean(0).mul(0.5).detach()
     c2 = (a2 * a2.grad).pow(2).mean(0).mul(0.5).detach()
-    assert score(net, "fisher", b) == float((c1 * 27).double().sum()
-                                            + (c2 * 4).double().sum())
-    assert score(net, "fisher_channel", b) == float(c1.double().sum()
-                                                    + c2.double().sum())
+    assert score(net, "fisher", b) == float(
+        (c1 * 27).double().sum() + (c2 * 4).double().sum()
+    )
+    assert score(net, "fisher_channel", b) == float(
+        c1.double().sum() + c2.double().sum()
+    )
 
 
 def test_jacob_cov_as_reference_with_eig(tiny):
@@ -199,9 +201,11 @@ def test_naswot_counts_every_relu_when_relus_share_an_input():
     """Three conv edges leave node 0 (three ReLUs on one tensor): the pass computes
     their term once but must add it three times, like a plain hook on every ReLU."""
     torch.manual_seed(5)
-    net = network.build("|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|"
-                        "+|nor_conv_3x3~0|skip_connect~1|nor_conv_1x1~2|",
-                        "ImageNet16-120")
+    net = network.build(
+        "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|"
+        "+|nor_conv_3x3~0|skip_connect~1|nor_conv_1x1~2|",
+        "ImageNet16-120",
+    )
     x = torch.randn(12, 3, 16, 16, generator=torch.Generator().manual_seed(1))
     y = torch.zeros(12, dtype=torch.long)
     K = np.zeros((12, 12))
@@ -213,8 +217,11 @@ def test_naswot_counts_every_relu_when_relus_share_an_input():
         inputs.append(inp[0])
 
     ref = copy.deepcopy(net).train()
-    hooks = [m.register_forward_hook(plain) for m in ref.modules()
-             if isinstance(m, torch.nn.ReLU)]
+    hooks = [
+        m.register_forward_hook(plain)
+        for m in ref.modules()
+        if isinstance(m, torch.nn.ReLU)
+    ]
     with torch.no_grad():
         ref(x)
     for h in hooks:
@@ -254,10 +261,14 @@ def test_synflow_equals_path_norm_on_linear_chain():
     net = nn.Sequential(nn.Linear(4, 5, bias=False), nn.Linear(5, 3, bias=False))
     x = torch.randn(6, 4)
     y = torch.randint(0, 3, (6,))
-    W1, W2 = (net[0].weight.detach().double().abs(),
-              net[1].weight.detach().double().abs())
+    W1, W2 = (
+        net[0].weight.detach().double().abs(),
+        net[1].weight.detach().double().abs(),
+    )
     R = float(
-        torch.ones(3, dtype=torch.float64) @ W2 @ W1
+        torch.ones(3, dtype=torch.float64)
+        @ W2
+        @ W1
         @ torch.ones(4, dtype=torch.float64)
     )
     assert score(net, "synflow", [(x, y)]) == pytest.approx(2 * R, rel=1e-12)
@@ -287,14 +298,19 @@ def test_params_flops_by_hand(tiny):
 
 # -- on the real NB201 network -------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def nb201():
     torch.manual_seed(3)
     net = network.build(GOOD, "ImageNet16-120")
     g = torch.Generator().manual_seed(0)
-    b = [(torch.randn(16, 3, 16, 16, generator=g),
-          torch.randint(0, 120, (16,), generator=g))
-         for _ in range(2)]
+    b = [
+        (
+            torch.randn(16, 3, 16, 16, generator=g),
+            torch.randint(0, 120, (16,), generator=g),
+        )
+        for _ in range(2)
+    ]
     return net, b
 
 
@@ -354,6 +370,7 @@ def test_registry_and_resolve():
 
 # -- the registry drives the tests: every proxy against its spec ---------------------
 
+
 @pytest.mark.parametrize("name", ALL)
 def test_spec_is_well_formed(name):
     s = proxies.get(name)
@@ -383,8 +400,9 @@ def variations(nb201):
         "new_images": proxies.compute(net, ALL, new_images),
         "bn_changed": proxies.compute(bn_changed, ALL, b),
         "bn_free": proxies.compute(network.without_bn(copy.deepcopy(net)), ALL, b),
-        "float64": proxies.compute(copy.deepcopy(net).double(), ALL,
-                                   [(x.double(), y) for x, y in b]),
+        "float64": proxies.compute(
+            copy.deepcopy(net).double(), ALL, [(x.double(), y) for x, y in b]
+        ),
         "one_batch": proxies.compute(net, one_batch, b[:1]),
     }
 
@@ -484,8 +502,12 @@ def test_quantity_table_is_true(nb201, key):
 
 def test_a_withheld_quantity_is_refused(nb201, monkeypatch):
     net, b = nb201
-    spec = ProxySpec("peek", fn=lambda p: [g.norm() for g in p["weight_grad"]],
-                     needs=frozenset({"weight_grad"}), uses_labels=False)
+    spec = ProxySpec(
+        "peek",
+        fn=lambda p: [g.norm() for g in p["weight_grad"]],
+        needs=frozenset({"weight_grad"}),
+        uses_labels=False,
+    )
     monkeypatch.setitem(proxies.REGISTRY, "peek", spec)
     with pytest.raises(KeyError, match="'peek' reads 'weight_grad'.*labels"):
         proxies.compute(net, ["peek"], b)

@@ -29,11 +29,16 @@ def test_published_loads_the_abdelfattah_table(shared_reference):
 
 
 def test_published_filters_and_dataset_aliases(shared_reference):
-    vote = reference.published("abdelfattah2021", "vote_pairwise_agreement",
-                               dataset="CIFAR-10")
+    vote = reference.published(
+        "abdelfattah2021", "vote_pairwise_agreement", dataset="CIFAR-10"
+    )
     assert vote["value"].item() == pytest.approx(0.817)
-    li = reference.published("li2023_zico", dataset=["cifar100", "imagenet16-120"],
-                             metric="kendall_tau", method="zico")
+    li = reference.published(
+        "li2023_zico",
+        dataset=["cifar100", "imagenet16-120"],
+        metric="kendall_tau",
+        method="zico",
+    )
     assert sorted(li["exhibit"].unique()) == ["table3_nats_sss", "table3_nats_tss"]
     assert len(li) == 4
     # names that are not datasets (e.g. the abstract's "nb201") stay as written

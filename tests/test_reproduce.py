@@ -58,14 +58,20 @@ def differences(committed: list[dict], fresh: list[dict]) -> list[str]:
             if timed and k == "value":
                 continue
             if not _same(c.get(k), f.get(k)):
-                out.append(f"row {i} {c.get('metric')} / {c.get('dataset')}: "
-                           f"{k} {c.get(k)!r} -> {f.get(k)!r}")
+                out.append(
+                    f"row {i} {c.get('metric')} / {c.get('dataset')}: "
+                    f"{k} {c.get(k)!r} -> {f.get(k)!r}"
+                )
     return out
 
 
 def test_differences_sees_a_changed_number_and_exempts_only_timings():
-    row = {"experiment": "e", "metric": "spearman(snip)", "dataset": "cifar10",
-           "value": 0.5}
+    row = {
+        "experiment": "e",
+        "metric": "spearman(snip)",
+        "dataset": "cifar10",
+        "value": 0.5,
+    }
     assert differences([row], [row]) == []
     assert differences([row], [{**row, "value": 0.5 + 1e-6}])
     timed = {**row, "metric": "cpu_seconds(snip)"}

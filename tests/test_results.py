@@ -12,9 +12,15 @@ from zclib import results, scoring, space
 @pytest.fixture
 def fake_shipped(tmp_path, monkeypatch):
     archs = space.benchmark_order()
-    main = pd.DataFrame({"arch_str": archs, "index": np.arange(len(archs)),
-                         "seed": 0, "batch_size": 64,
-                         "snip": np.arange(len(archs), dtype=float)})
+    main = pd.DataFrame(
+        {
+            "arch_str": archs,
+            "index": np.arange(len(archs)),
+            "seed": 0,
+            "batch_size": 64,
+            "snip": np.arange(len(archs), dtype=float),
+        }
+    )
     main.loc[5, "snip"] = np.nan  # a real NaN score, not a gap
     main.to_parquet(tmp_path / "nb201_cifar10.parquet")
     perm = space.sample(None, 0)
@@ -52,8 +58,15 @@ def test_only_uncovered_archs_of_add_on_columns_are_computed(fake_shipped):
 
 
 def test_record_and_load_records(tmp_path):
-    rows = [{"experiment": "e", "metric": "m", "dataset": "cifar10",
-             "value": np.float64(0.5), "published": 0.6}]
+    rows = [
+        {
+            "experiment": "e",
+            "metric": "m",
+            "dataset": "cifar10",
+            "value": np.float64(0.5),
+            "published": 0.6,
+        }
+    ]
     results.record("nb", rows, {"SEED": 0}, results_dir=tmp_path / "nb")
     df = results.load_records(tmp_path)
     assert df.loc[0, "value"] == 0.5 and df.loc[0, "notebook"] == "nb"
@@ -62,8 +75,10 @@ def test_record_and_load_records(tmp_path):
     path = results.record("nb", rows, {}, results_dir=tmp_path / "nb")
     import json
 
-    assert json.loads(path.read_text(), parse_constant=pytest.fail)["numbers"][0][
-        "value"] is None
+    assert (
+        json.loads(path.read_text(), parse_constant=pytest.fail)["numbers"][0]["value"]
+        is None
+    )
     with pytest.raises(ValueError, match="lacks"):
         results.record("nb", [{"experiment": "e"}], {}, results_dir=tmp_path / "nb")
 
@@ -80,8 +95,10 @@ def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
     perm = space.sample(None, 0)
     (tmp_path / "variants").mkdir()
     pd.DataFrame({"arch_str": perm[:2], "fisher": [10.0, 20.0]}).to_parquet(
-        tmp_path / "variants"
-        / results._cache_name("cifar10", "shipped", 0, 64, ["fisher"], "foresight"))
+        tmp_path
+        / "variants"
+        / results._cache_name("cifar10", "shipped", 0, 64, ["fisher"], "foresight")
+    )
     df = results.compute_scores("cifar10", ["fisher"], n_archs=4, variant="foresight")
     archs, names = fake_shipped[-1]
     assert archs == perm[2:4] and names == ["fisher"]
@@ -94,10 +111,16 @@ def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
     assert scoring.score_archs.variant == "official"
 
 
-@pytest.mark.parametrize("meta", [{"norm": "foresight_exact", "augment": False},
-                                  {"norm": "foresight", "augment": True}])
-def test_caches_of_another_batch_protocol_are_not_mixed_in(fake_shipped, tmp_path,
-                                                           meta):
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"norm": "foresight_exact", "augment": False},
+        {"norm": "foresight", "augment": True},
+    ],
+)
+def test_caches_of_another_batch_protocol_are_not_mixed_in(
+    fake_shipped, tmp_path, meta
+):
     archs = space.sample(4, 0)
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -106,8 +129,9 @@ def test_caches_of_another_batch_protocol_are_not_mixed_in(fake_shipped, tmp_pat
     df = results.compute_scores("cifar10", ["zico"], n_archs=4)
     assert fake_shipped[-1] == (archs, ["zico"])  # recomputed, not read
     assert (df["zico"] == 7.0).all()
-    pd.DataFrame({"arch_str": archs, "zico": 1.0, "norm": "foresight",
-                  "augment": False}).to_parquet(cache / name)
+    pd.DataFrame(
+        {"arch_str": archs, "zico": 1.0, "norm": "foresight", "augment": False}
+    ).to_parquet(cache / name)
     n_calls = len(fake_shipped)
     df = results.compute_scores("cifar10", ["zico"], n_archs=4)
     assert len(fake_shipped) == n_calls and (df["zico"] == 1.0).all()  # the default
@@ -122,7 +146,8 @@ def test_variant_coverage_counts_the_shipped_variant_table(tmp_path, monkeypatch
     assert results.variant_coverage("cifar100", "fisher", "foresight") == 0
     name = results._cache_name("cifar100", "shipped", 0, 64, ["fisher"], "foresight")
     pd.DataFrame({"arch_str": ["a", "b", "c"], "fisher": [1.0, 2.0, 3.0]}).to_parquet(
-        tmp_path / name)
+        tmp_path / name
+    )
     assert results.variant_coverage("CIFAR-100", "fisher", "foresight") == 3
     assert results.variant_coverage("cifar100", "fisher", "foresight", seed=1) == 0
 
@@ -138,16 +163,20 @@ def test_load_scores_never_computes_and_names_what_is_missing(fake_shipped):
     # the proxy, how many cells, the settings and the call that computes them
     assert "fisher for 2 of the 5 cells" in msg and "cifar10, seed 0, batch 64" in msg
     assert space.sample(5, 0)[3] in msg
-    assert ("results.compute_scores('cifar10', ['fisher'], n_archs=5, seed=0, "
-            "batch_size=64)") in msg
+    assert (
+        "results.compute_scores('cifar10', ['fisher'], n_archs=5, seed=0, "
+        "batch_size=64)"
+    ) in msg
     assert isinstance(e.value, FileNotFoundError)
     with pytest.raises(results.MissingScoresError, match="variant='foresight'"):
         results.load_scores("cifar10", ["fisher"], n_archs=2, variant="foresight")
     # what is on disk is read: shipped columns, and add-on cells it covers
     assert results.load_scores("cifar10", ["snip"], n_archs=5).attrs["origin"] == (
-        "shipped")
+        "shipped"
+    )
     assert list(results.load_scores("cifar10", ["fisher"], n_archs=1)["fisher"]) == [
-        1.0]
+        1.0
+    ]
 
 
 def test_what_compute_scores_caches_load_scores_reads(tmp_path, monkeypatch):
@@ -170,22 +199,31 @@ def test_what_compute_scores_caches_load_scores_reads(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(read, computed)
     # a larger sample resumes from the smaller one's cells: only the new one is scored
     calls = []
-    monkeypatch.setattr(scoring, "score_archs", lambda archs, ds, names, **kw: (
-        calls.append(list(archs)) or pd.DataFrame({"arch_str": archs, "params": 0.0})))
+    monkeypatch.setattr(
+        scoring,
+        "score_archs",
+        lambda archs, ds, names, **kw: (
+            calls.append(list(archs))
+            or pd.DataFrame({"arch_str": archs, "params": 0.0})
+        ),
+    )
     bigger = results.compute_scores("cifar10", ["params"], n_archs=4, progress=False)
     assert calls == [space.sample(4, 0)[3:]]
     assert list(bigger["params"].iloc[:3]) == list(computed["params"])
 
 
-@pytest.mark.parametrize(("ours", "published", "tol", "checked", "expected"), [
-    (0.62, 0.64, 0.03, True, True),
-    (0.5, 0.75, 0.25, True, True),  # |delta| == tol (exact in binary) is within
-    (0.60, 0.64, 0.03, True, False),
-    (0.60, 0.64, 0.03, False, "n/a"),  # e.g. stand-in images
-    (0.60, 0.64, None, True, "n/a"),  # no tolerance stated
-    (0.60, 0.64, float("nan"), True, "n/a"),  # a recorded null tolerance
-    (float("nan"), 0.64, 0.03, True, False),
-])
+@pytest.mark.parametrize(
+    ("ours", "published", "tol", "checked", "expected"),
+    [
+        (0.62, 0.64, 0.03, True, True),
+        (0.5, 0.75, 0.25, True, True),  # |delta| == tol (exact in binary) is within
+        (0.60, 0.64, 0.03, True, False),
+        (0.60, 0.64, 0.03, False, "n/a"),  # e.g. stand-in images
+        (0.60, 0.64, None, True, "n/a"),  # no tolerance stated
+        (0.60, 0.64, float("nan"), True, "n/a"),  # a recorded null tolerance
+        (float("nan"), 0.64, 0.03, True, False),
+    ],
+)
 def test_compare_scalars(ours, published, tol, checked, expected):
     assert results.compare(ours, published, tol, checked) == expected
     assert type(results.compare(ours, published, tol, checked)) is type(expected)

@@ -14,8 +14,13 @@ import torch
 from zclib import chunks, fileio, scoring, space
 
 ARCHS = space.sample(5, seed=11)
-KW = dict(dataset="ImageNet16-120", proxies="snip,synflow,naswot,zico,params",
-          batch_size=8, seed=3, progress=False)
+KW = dict(
+    dataset="ImageNet16-120",
+    proxies="snip,synflow,naswot,zico,params",
+    batch_size=8,
+    seed=3,
+    progress=False,
+)
 
 
 def test_scores_do_not_depend_on_order_or_chunking(tiny_imagenet16):
@@ -25,8 +30,15 @@ def test_scores_do_not_depend_on_order_or_chunking(tiny_imagenet16):
     pd.testing.assert_frame_equal(a.loc[ARCHS, cols], b.loc[ARCHS, cols])
     assert list(a.index) == ARCHS  # rows come back in the order given
     assert (a["index"] == [space.benchmark_index(x) for x in ARCHS]).all()
-    for col in ("seed", "batch_size", "dataset", "variant", "data_source",
-                "zclib_version", "git_commit"):
+    for col in (
+        "seed",
+        "batch_size",
+        "dataset",
+        "variant",
+        "data_source",
+        "zclib_version",
+        "git_commit",
+    ):
         assert col in a.columns
 
 
@@ -85,7 +97,8 @@ def test_augment_is_part_of_the_run_and_of_the_table(tiny_imagenet16):
 
 
 def test_parts_of_a_run_from_before_augment_was_recorded_still_resume(
-        tiny_imagenet16, monkeypatch):
+    tiny_imagenet16, monkeypatch
+):
     out = tiny_imagenet16 / "run4" / "s.csv"
     scoring.score_archs(ARCHS[:2], out=out, chunk_size=1, **KW)
     run = out.with_name("s.csv.parts") / "run.json"
@@ -100,13 +113,27 @@ def test_parts_of_a_run_from_before_augment_was_recorded_still_resume(
 
 # the identity a run.json records, as the scorer has written it since before the
 # chunk format was versioned: a long job resumes such folders (zclib.chunks)
-RUN_JSON_KEYS = {"dataset", "proxies", "seed", "batch_size", "variant", "mode",
-                 "n_batches", "norm", "augment", "data_format", "stand_in", "tf32",
-                 "chunk_size", "archs_sha1"}
+RUN_JSON_KEYS = {
+    "dataset",
+    "proxies",
+    "seed",
+    "batch_size",
+    "variant",
+    "mode",
+    "n_batches",
+    "norm",
+    "augment",
+    "data_format",
+    "stand_in",
+    "tf32",
+    "chunk_size",
+    "archs_sha1",
+}
 
 
 def test_parts_written_before_the_format_was_versioned_still_resume(
-        tiny_imagenet16, monkeypatch):
+    tiny_imagenet16, monkeypatch
+):
     out = tiny_imagenet16 / "run5" / "s.parquet"
     first = scoring.score_archs(ARCHS[:3], out=out, chunk_size=2, **KW)
     run = out.with_name("s.parquet.parts") / "run.json"
@@ -137,9 +164,13 @@ def test_a_damaged_part_is_named_and_recomputed(tiny_imagenet16, monkeypatch, da
     full = scoring.score_archs(ARCHS, out=out, chunk_size=2, **KW)
     part = out.with_name("s.parquet.parts") / "part-00001.parquet"
     raw = part.read_bytes()  # a copy that broke off, or went to the wrong name
-    part.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b""
-                     if damage == "empty" else part.with_name("part-00000.parquet")
-                     .read_bytes())
+    part.write_bytes(
+        raw[: len(raw) // 2]
+        if damage == "truncate"
+        else b""
+        if damage == "empty"
+        else part.with_name("part-00000.parquet").read_bytes()
+    )
     out.unlink()
     seen = []
     real = scoring.Scorer.score
@@ -151,8 +182,9 @@ def test_a_damaged_part_is_named_and_recomputed(tiny_imagenet16, monkeypatch, da
     assert seen == ARCHS[2:4]  # only the damaged chunk was scored again
     cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
     pd.testing.assert_frame_equal(resumed[cols], full[cols])
-    pd.testing.assert_frame_equal(fileio.read_parquet(part)[cols],
-                                  full[cols].iloc[2:4].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        fileio.read_parquet(part)[cols], full[cols].iloc[2:4].reset_index(drop=True)
+    )
 
 
 def test_read_archs_reports_the_bad_line(tmp_path):
@@ -167,18 +199,46 @@ def test_cli_score_from_file(tiny_imagenet16):
     f.write_text("\n".join(ARCHS[:2]) + "\n")
     out = tiny_imagenet16 / "cli.csv"
     r = subprocess.run(
-        [sys.executable, "-m", "zclib", "score", "--dataset", "ImageNet16-120",
-         "--proxies", "synflow,params", "--archs", str(f), "--batch-size", "8",
-         "--out", str(out), "--quiet"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "zclib",
+            "score",
+            "--dataset",
+            "ImageNet16-120",
+            "--proxies",
+            "synflow,params",
+            "--archs",
+            str(f),
+            "--batch-size",
+            "8",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0, r.stderr
     df = pd.read_csv(out)
     assert list(df["arch_str"]) == ARCHS[:2]
     assert {"synflow", "params", "index", "seed"} <= set(df.columns)
-    bad = subprocess.run([sys.executable, "-m", "zclib", "score", "--n", "2",
-                          "--proxies", "nope", "--out", str(out)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zclib",
+            "score",
+            "--n",
+            "2",
+            "--proxies",
+            "nope",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "unknown proxy" in bad.stderr
 
 

@@ -1,6 +1,6 @@
 """Search algorithms on toy oracles (no benchmark files needed).
 
-    .venv/bin/python -m pytest -q tests/test_search.py
+.venv/bin/python -m pytest -q tests/test_search.py
 """
 
 from __future__ import annotations
@@ -95,37 +95,62 @@ def test_rea_keeps_population_size_and_removes_the_oldest():
     # every child is a one-edge mutation of some member alive at the time
     nbr = search.neighbours()
     for k in range(p, len(t)):
-        alive = t.idx[k - p:k]
+        alive = t.idx[k - p : k]
         assert any(t.idx[k] in nbr[m] for m in alive)
 
 
 def test_rea_improves_on_toy_oracle():
     fit = n_conv3()
-    rea = search.final(search.run_many(search.rea, search.Evaluator(fit, max_models=60),
-                                       20, 0, population=10, sample=3), fit)
-    rs = search.final(search.run_many(search.random_search,
-                                      search.Evaluator(fit, max_models=60), 20, 0), fit)
+    rea = search.final(
+        search.run_many(
+            search.rea,
+            search.Evaluator(fit, max_models=60),
+            20,
+            0,
+            population=10,
+            sample=3,
+        ),
+        fit,
+    )
+    rs = search.final(
+        search.run_many(
+            search.random_search, search.Evaluator(fit, max_models=60), 20, 0
+        ),
+        fit,
+    )
     assert rea.mean() > rs.mean()
 
 
 def test_warmup_seeds_population_with_top_proxy_cells():
     proxy = random_proxy()
     p, pool = 16, 500
-    t = search.rea(search.Evaluator(np.zeros(N), max_models=p), 5, population=p,
-                   proxy=proxy, warmup=pool)
+    t = search.rea(
+        search.Evaluator(np.zeros(N), max_models=p),
+        5,
+        population=p,
+        proxy=proxy,
+        warmup=pool,
+    )
     expected = search.warmup_pool(proxy, pool, search.core.rng_of(5))[:p]
     assert list(t.idx) == list(expected)
     # independent check: a pool of the whole space gives the global top P
-    t = search.rea(search.Evaluator(np.zeros(N), max_models=p), 5, population=p,
-                   proxy=proxy, warmup=N)
+    t = search.rea(
+        search.Evaluator(np.zeros(N), max_models=p),
+        5,
+        population=p,
+        proxy=proxy,
+        warmup=N,
+    )
     assert set(t.idx) == set(np.argsort(-proxy)[:p])
     # random search trains the pool in proxy order first
-    t = search.random_search(search.Evaluator(np.zeros(N), max_models=p), 5,
-                             proxy=proxy, warmup=N)
+    t = search.random_search(
+        search.Evaluator(np.zeros(N), max_models=p), 5, proxy=proxy, warmup=N
+    )
     assert list(t.idx) == list(np.argsort(-proxy)[:p])
     # predictor: initial training set = top of the pool
-    t = search.predictor_search(search.Evaluator(np.zeros(N), max_models=8), 5,
-                                n_init=8, proxy=proxy, warmup=N)
+    t = search.predictor_search(
+        search.Evaluator(np.zeros(N), max_models=8), 5, n_init=8, proxy=proxy, warmup=N
+    )
     assert set(t.idx) == set(np.argsort(-proxy)[:8])
     with pytest.raises(ValueError):
         search.rea(search.Evaluator(np.zeros(N), max_models=p), 0, warmup=10)
@@ -135,20 +160,34 @@ def test_move_proposal_trains_the_proxy_best_child():
     proxy = random_proxy(2)
     nbr = search.neighbours()
     # P = S = 1: the only member is the parent, so each child's parent is known
-    t = search.rea(search.Evaluator(n_conv3(), max_models=30), 0, population=1,
-                   sample=1, proxy=proxy, move=24)
+    t = search.rea(
+        search.Evaluator(n_conv3(), max_models=30),
+        0,
+        population=1,
+        sample=1,
+        proxy=proxy,
+        move=24,
+    )
     for k in range(1, len(t)):
         cands = nbr[t.idx[k - 1]]
         assert t.idx[k] == cands[np.argmax(proxy[cands])]
     # without move proposal the child is (almost surely) not always the proxy-best
-    t = search.rea(search.Evaluator(n_conv3(), max_models=30), 0, population=1,
-                   sample=1)
-    hits = [t.idx[k] == nbr[t.idx[k - 1]][np.argmax(proxy[nbr[t.idx[k - 1]]])]
-            for k in range(1, len(t))]
+    t = search.rea(
+        search.Evaluator(n_conv3(), max_models=30), 0, population=1, sample=1
+    )
+    hits = [
+        t.idx[k] == nbr[t.idx[k - 1]][np.argmax(proxy[nbr[t.idx[k - 1]]])]
+        for k in range(1, len(t))
+    ]
     assert not all(hits)
     # predictor: the trained cell is the proxy's favourite among its candidates
-    t = search.predictor_search(search.Evaluator(n_conv3(), max_models=15), 0,
-                                n_init=5, proxy=-n_conv3(), move=50)
+    t = search.predictor_search(
+        search.Evaluator(n_conv3(), max_models=15),
+        0,
+        n_init=5,
+        proxy=-n_conv3(),
+        move=50,
+    )
     # the proxy prefers few conv3 edges, the predictor many: the proxy wins
     assert n_conv3()[t.idx[5:]].mean() < 6
 
@@ -185,8 +224,13 @@ def test_reinforce_policy_moves_toward_rewarded_op():
 
 def test_reinforce_warmup_pretrains_on_proxy():
     proxy = n_conv3()  # the proxy likes conv3 everywhere; the fitness is flat
-    t = search.reinforce(search.Evaluator(np.zeros(N), max_models=50), 0,
-                         proxy=proxy, warmup=3000, lr=0.05)
+    t = search.reinforce(
+        search.Evaluator(np.zeros(N), max_models=50),
+        0,
+        proxy=proxy,
+        warmup=3000,
+        lr=0.05,
+    )
     assert t.info["probs"][:, CONV3].min() > 0.4
     assert n_conv3()[t.idx].mean() > 3.0  # a uniform policy averages 1.2
 
@@ -198,11 +242,21 @@ def test_predictor_beats_random_search_on_additive_oracle():
     w = np.random.default_rng(4).standard_normal(30)
     fit = search.one_hot() @ w  # exactly linear in the encoding
     kw = dict(n_runs=10, seed=0)
-    pred = search.final(search.run_many(search.predictor_search,
-                                        search.Evaluator(fit, max_models=40),
-                                        n_init=10, **kw), fit)
-    rs = search.final(search.run_many(search.random_search,
-                                      search.Evaluator(fit, max_models=40), **kw), fit)
+    pred = search.final(
+        search.run_many(
+            search.predictor_search,
+            search.Evaluator(fit, max_models=40),
+            n_init=10,
+            **kw,
+        ),
+        fit,
+    )
+    rs = search.final(
+        search.run_many(
+            search.random_search, search.Evaluator(fit, max_models=40), **kw
+        ),
+        fit,
+    )
     assert pred.mean() > rs.mean()
     assert np.mean(pred == fit.max()) >= 0.8  # it finds the optimum
     t = search.predictor_search(search.Evaluator(fit, max_models=200), 0)
@@ -215,8 +269,9 @@ def test_predictor_beats_random_search_on_additive_oracle():
 def test_proxy_random_search_picks_best_and_skips_nan():
     proxy = np.arange(N, dtype=float)
     proxy[N - 1] = np.nan
-    best, score = search.proxy_random_search(search.proxy_fitness(proxy), N, 0,
-                                             replace=False)
+    best, score = search.proxy_random_search(
+        search.proxy_fitness(proxy), N, 0, replace=False
+    )
     assert best == N - 2 and score == N - 2
     rng = np.random.default_rng(0)
     draw = rng.integers(0, N, size=10)
@@ -228,15 +283,17 @@ def test_proxy_random_search_picks_best_and_skips_nan():
 
 def test_curves_targets_and_bootstrap():
     acc = np.arange(N, dtype=float)
-    t = core.Trace(np.array([5, 2, 9, 1]), np.array([5.0, 2.0, 9.0, 1.0]),
-                   np.array([10.0, 20.0, 30.0, 40.0]))
+    t = core.Trace(
+        np.array([5, 2, 9, 1]),
+        np.array([5.0, 2.0, 9.0, 1.0]),
+        np.array([10.0, 20.0, 30.0, 40.0]),
+    )
     assert search.curve_by_models([t], acc, 6).tolist() == [[5, 5, 9, 9, 9, 9]]
     c = search.curve_by_time([t], acc, np.array([5, 10, 29, 30, 100]))
     assert np.isnan(c[0, 0]) and c[0, 1:].tolist() == [5, 5, 9, 9]
     m = search.models_to_target(np.array([[1, 2, 3], [1, 1, 1]], float), 2)
     assert m[0] == 2 and np.isinf(m[1])
-    r = search.ratio_bootstrap(np.array([10.0] * 20), np.array([2.0] * 20),
-                               n_boot=50)
+    r = search.ratio_bootstrap(np.array([10.0] * 20), np.array([2.0] * 20), n_boot=50)
     assert r["ratio"] == 5 and r["lo"] == 5 and r["hi"] == 5
     d = search.mean_diff_bootstrap(np.ones(30) + 1, np.ones(30), n_boot=50)
     assert d["diff"] == 1 and d["p_value"] == 0

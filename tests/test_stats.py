@@ -37,7 +37,8 @@ def test_correlation_undefined_is_nan():
 def test_kendall_is_tau_b():
     x, y = [1, 1, 2, 3], [1, 2, 2, 3]
     assert stats.kendall(x, y)[0] == pytest.approx(
-        scipy.stats.kendalltau(x, y, variant="b").statistic)
+        scipy.stats.kendalltau(x, y, variant="b").statistic
+    )
 
 
 def test_top_mask_by_accuracy_with_boundary_ties():
@@ -53,16 +54,19 @@ def test_top_mask_by_accuracy_with_boundary_ties():
 
 def test_correlation_table_top_frac_and_nan_counts():
     acc = np.arange(10, dtype=float)  # top-50% = rows 5..9
-    scores = pd.DataFrame({
-        "a": [9, 8, 7, 6, 5, 1, 2, 3, 4, np.nan],  # increasing on 5..8
-        "b": -acc,
-    })
+    scores = pd.DataFrame(
+        {
+            "a": [9, 8, 7, 6, 5, 1, 2, 3, 4, np.nan],  # increasing on 5..8
+            "b": -acc,
+        }
+    )
     full = stats.correlation_table(scores, acc, ["a", "b"])
     assert full.columns.tolist() == ["proxy", "rho", "n", "n_nan"]
     assert full.set_index("proxy").loc["b", "rho"] == pytest.approx(-1.0)
     assert full.set_index("proxy").loc["a", ["n", "n_nan"]].tolist() == [9, 1]
-    top = stats.correlation_table(scores, acc, ["a", "b"], top_frac=0.5,
-                                  absolute=True).set_index("proxy")
+    top = stats.correlation_table(
+        scores, acc, ["a", "b"], top_frac=0.5, absolute=True
+    ).set_index("proxy")
     # subset fixed by accuracy first (5 rows), then a's NaN dropped inside it
     assert top.loc["a"].tolist() == [pytest.approx(1.0), 4, 1]
     assert top.loc["b"].tolist() == [pytest.approx(1.0), 5, 0]
@@ -72,8 +76,9 @@ def test_correlation_table_refuses_misaligned_series():
     scores = pd.DataFrame({"a": [1.0, 2, 3]}, index=[10, 11, 12])
     with pytest.raises(ValueError, match="align"):
         stats.correlation_table(scores, pd.Series([1.0, 2, 3]), ["a"])
-    ok = stats.correlation_table(scores, pd.Series([1.0, 2, 3], index=[10, 11, 12]),
-                                 ["a"])
+    ok = stats.correlation_table(
+        scores, pd.Series([1.0, 2, 3], index=[10, 11, 12]), ["a"]
+    )
     assert ok.rho.iloc[0] == pytest.approx(1.0)
 
 
@@ -95,8 +100,11 @@ def test_boot_stats_equal_scipy_on_each_resample(stat):
     y = x + rng.normal(size=80)
     idx = rng.integers(0, 80, size=(5, 80))
     got = stats.bootstrap.boot_stats(stat, x, y, idx)
-    fn = {"spearman": scipy.stats.spearmanr, "kendall": scipy.stats.kendalltau,
-          "pearson": scipy.stats.pearsonr}[stat]
+    fn = {
+        "spearman": scipy.stats.spearmanr,
+        "kendall": scipy.stats.kendalltau,
+        "pearson": scipy.stats.pearsonr,
+    }[stat]
     want = [fn(x[r], y[r]).statistic for r in idx]
     np.testing.assert_allclose(got, want, rtol=1e-10)
 
@@ -137,11 +145,13 @@ def test_paired_bootstrap_detects_a_clearly_better_proxy():
 def _hand_table():
     """6 archs; arch 3 and 4 tie in accuracy; arch 5 has a NaN member score."""
     acc = np.array([4, 3, 2, 1, 1, 5.0])
-    scores = pd.DataFrame({
-        "a": [4, 3, 2, 1, 0, 9],          # always right
-        "b": [1, 2, 3, 3, 5, 9],          # always wrong, ties on (2, 3)
-        "c": [4, 3, 1, 2, 0, np.nan],     # wrong only on (2, 3)
-    })
+    scores = pd.DataFrame(
+        {
+            "a": [4, 3, 2, 1, 0, 9],  # always right
+            "b": [1, 2, 3, 3, 5, 9],  # always wrong, ties on (2, 3)
+            "c": [4, 3, 1, 2, 0, np.nan],  # wrong only on (2, 3)
+        }
+    )
     return scores, acc
 
 
@@ -202,8 +212,9 @@ def random_table():
     rng = np.random.default_rng(5)
     n = 60
     acc = rng.integers(0, 25, size=n).astype(float)  # accuracy ties
-    scores = pd.DataFrame({m: (acc + rng.normal(scale=8, size=n)).round(0)
-                           for m in "abc"})  # member ties
+    scores = pd.DataFrame(
+        {m: (acc + rng.normal(scale=8, size=n)).round(0) for m in "abc"}
+    )  # member ties
     scores.loc[[3, 17], "b"] = np.nan
     scores.loc[40, "c"] = np.nan
     return scores, acc
@@ -245,12 +256,15 @@ def test_vote_agreement_sampled_pairs_approximate_exact():
 
 
 def test_vote_score_ranks_a_dominating_arch_first():
-    scores = pd.DataFrame({"a": [1, 5, 2, 3.0], "b": [2, 9, 1, np.nan],
-                           "c": [3, 7, 1, 0.0]}, index=list("wxyz"))
+    scores = pd.DataFrame(
+        {"a": [1, 5, 2, 3.0], "b": [2, 9, 1, np.nan], "c": [3, 7, 1, 0.0]},
+        index=list("wxyz"),
+    )
     v = stats.vote_score(scores, "abc", UP)
     # z has a NaN; among w, x, y: x beats both, w beats y (2-1), y beats nobody
-    assert v.to_dict() == pytest.approx({"w": 0.5, "x": 1.0, "y": 0.0, "z": np.nan},
-                                        nan_ok=True)
+    assert v.to_dict() == pytest.approx(
+        {"w": 0.5, "x": 1.0, "y": 0.0, "z": np.nan}, nan_ok=True
+    )
     assert v.name == "vote"
 
 
@@ -285,9 +299,22 @@ def test_topk_overlap_by_hand():
 
 def test_package_exposes_the_public_names():
     # Callers (notebooks, zclib, results/checks) use these as stats.<name>.
-    public = {"STATS", "VOTE_MEMBERS", "VOTE_RULES", "spearman", "kendall", "pearson",
-              "top_mask", "correlation_table", "bootstrap_ci", "paired_bootstrap",
-              "vote_agreement", "vote_score", "rank_by", "topk_overlap"}
+    public = {
+        "STATS",
+        "VOTE_MEMBERS",
+        "VOTE_RULES",
+        "spearman",
+        "kendall",
+        "pearson",
+        "top_mask",
+        "correlation_table",
+        "bootstrap_ci",
+        "paired_bootstrap",
+        "vote_agreement",
+        "vote_score",
+        "rank_by",
+        "topk_overlap",
+    }
     assert public <= set(stats.__all__)
     assert all(callable(getattr(stats, n)) for n in public if n.islower())
     assert stats.VOTE_MEMBERS == ("synflow", "jacob_cov", "snip")

@@ -18,11 +18,15 @@ import torch
 
 from zclib import chunks, fileio, network, train
 
-ARCH = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
-        "+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|")
-ARCHS = [ARCH,
-         "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|",
-         "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"]
+ARCH = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+    "+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|"
+)
+ARCHS = [
+    ARCH,
+    "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|",
+    "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|none~1|none~2|",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +67,13 @@ def small(name: str = "r8c4e2", **kw) -> train.Setting:
 
 def test_setting_names_round_trip_and_validate():
     s = train.Setting.parse("r16c8e15f0.1b128")
-    assert (s.resolution, s.C, s.epochs, s.fraction, s.batch_size) == (16, 8, 15, 0.1,
-                                                                        128)
+    assert (s.resolution, s.C, s.epochs, s.fraction, s.batch_size) == (
+        16,
+        8,
+        15,
+        0.1,
+        128,
+    )
     assert train.Setting.parse(s.name) == s
     assert train.Setting.parse("r8c4e20").name == "r8c4e20"
     assert train.Setting.parse("r8c4e20").pad == 1
@@ -77,17 +86,31 @@ def test_setting_names_round_trip_and_validate():
 
 def test_cache_key_covers_every_setting_field():
     base = train.Setting.parse("r8c4e20")
-    keys = {train.run_key(ARCH, base, 0), train.run_key(ARCH, base, 1),
-            train.run_key(ARCHS[1], base, 0)}
-    for field, value in [("resolution", 16), ("C", 8), ("epochs", 21),
-                         ("fraction", 0.5), ("batch_size", 128), ("N", 3),
-                         ("lr", 0.05), ("momentum", 0.8), ("weight_decay", 1e-4),
-                         ("nesterov", False), ("augment", False)]:
-        keys.add(train.run_key(ARCH, train.Setting(**{**base.__dict__, field: value}),
-                               0))
+    keys = {
+        train.run_key(ARCH, base, 0),
+        train.run_key(ARCH, base, 1),
+        train.run_key(ARCHS[1], base, 0),
+    }
+    for field, value in [
+        ("resolution", 16),
+        ("C", 8),
+        ("epochs", 21),
+        ("fraction", 0.5),
+        ("batch_size", 128),
+        ("N", 3),
+        ("lr", 0.05),
+        ("momentum", 0.8),
+        ("weight_decay", 1e-4),
+        ("nesterov", False),
+        ("augment", False),
+    ]:
+        keys.add(
+            train.run_key(ARCH, train.Setting(**{**base.__dict__, field: value}), 0)
+        )
     assert len(keys) == 3 + 11
-    assert train.run_key(ARCH, base, 0) == train.run_key(ARCH, train.Setting.parse(
-        "r8c4e20"), 0)
+    assert train.run_key(ARCH, base, 0) == train.run_key(
+        ARCH, train.Setting.parse("r8c4e20"), 0
+    )
 
 
 # --------------------------------------------------------------- network, data
@@ -101,8 +124,7 @@ def test_setting_sets_channels_of_stem_and_cells(name):
     convs = [m for m in net.cells.modules() if isinstance(m, torch.nn.Conv2d)]
     assert {m.out_channels for m in convs} == {s.C, 2 * s.C, 4 * s.C}
     assert net.classifier.in_features == 4 * s.C
-    assert train.count_params(net) == network.count_params(
-        network.build(ARCH, C=s.C))
+    assert train.count_params(net) == network.count_params(network.build(ARCH, C=s.C))
     ref = network.count_params(network.build(ARCH))
     assert train.count_params(net) < ref  # reduced
 
@@ -134,9 +156,20 @@ def test_augment_crops_and_flips_within_the_padded_image():
             o = out[b]
             # a crop of the zero-padded image, possibly mirrored
             pad = torch.nn.functional.pad(x[b], (1, 1, 1, 1))
-            hits = [(dy, dx, f) for dy in range(3) for dx in range(3) for f in (0, 1)
-                    if torch.equal(o, (pad[:, dy:dy + 8, dx:dx + 8].flip(-1) if f
-                                       else pad[:, dy:dy + 8, dx:dx + 8]))]
+            hits = [
+                (dy, dx, f)
+                for dy in range(3)
+                for dx in range(3)
+                for f in (0, 1)
+                if torch.equal(
+                    o,
+                    (
+                        pad[:, dy : dy + 8, dx : dx + 8].flip(-1)
+                        if f
+                        else pad[:, dy : dy + 8, dx : dx + 8]
+                    ),
+                )
+            ]
             assert hits, "not a crop of the padded image"
             seen.update(hits)
     assert len({h[2] for h in seen}) == 2 and len({h[:2] for h in seen}) > 3
@@ -205,8 +238,9 @@ def test_fraction_uses_a_seeded_subset(fake_cifar):
 # -------------------------------------------------------------------- sweeps
 
 
-def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_path,
-                                                              monkeypatch):
+def test_interrupted_sweep_resumes_with_only_the_missing_runs(
+    fake_cifar, tmp_path, monkeypatch
+):
     out = tmp_path / "t.parquet"
     settings = [small("r8c4e1"), small("r8c4e1f0.5")]
     calls = []
@@ -227,8 +261,11 @@ def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_pa
     calls.clear()
     monkeypatch.setattr(train.runs, "train_arch", real)
     counting = []
-    monkeypatch.setattr(train.runs, "train_arch",
-                        lambda a, s, **kw: counting.append(a) or real(a, s, **kw))
+    monkeypatch.setattr(
+        train.runs,
+        "train_arch",
+        lambda a, s, **kw: counting.append(a) or real(a, s, **kw),
+    )
     df = train.sweep(ARCHS, settings, out=out, progress=False)
     assert len(counting) == 3  # 6 runs in the grid, 3 done before the crash
     assert len(df) == 6 and df["cached"].sum() == 3
@@ -247,13 +284,16 @@ def test_interrupted_sweep_resumes_with_only_the_missing_runs(fake_cifar, tmp_pa
 
 
 @pytest.mark.parametrize("damage", ["truncate", "empty"])
-def test_a_damaged_part_is_named_and_trained_again(fake_cifar, tmp_path, monkeypatch,
-                                                   damage):
+def test_a_damaged_part_is_named_and_trained_again(
+    fake_cifar, tmp_path, monkeypatch, damage
+):
     out = tmp_path / "t.parquet"
     first = train.sweep(ARCHS[:2], [small("r8c4e1")], out=out, progress=False)
     folder = train.parts_dir(out)
     assert json.loads((folder / "run.json").read_text()) == {
-        "kind": "train-sweep", "chunks_format": 1}
+        "kind": "train-sweep",
+        "chunks_format": 1,
+    }
     part = folder / f"{first['key'][1]}.parquet"
     raw = part.read_bytes()  # a copy that broke off
     part.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b"")
@@ -261,8 +301,11 @@ def test_a_damaged_part_is_named_and_trained_again(fake_cifar, tmp_path, monkeyp
         assert len(train.load_table(out)) == 1
     trained = []
     real = train.train_arch
-    monkeypatch.setattr(train.runs, "train_arch",
-                        lambda a, s, **kw: trained.append(a) or real(a, s, **kw))
+    monkeypatch.setattr(
+        train.runs,
+        "train_arch",
+        lambda a, s, **kw: trained.append(a) or real(a, s, **kw),
+    )
     with pytest.warns(chunks.DamagedChunkWarning, match=str(part)):
         df = train.sweep(ARCHS[:2], [small("r8c4e1")], out=out, progress=False)
     assert trained == [ARCHS[1]] and list(df["cached"]) == [True, False]
@@ -270,8 +313,9 @@ def test_a_damaged_part_is_named_and_trained_again(fake_cifar, tmp_path, monkeyp
     assert len(fileio.read_parquet(part)) == 1  # rewritten whole
 
 
-def test_parts_of_a_sweep_without_run_json_still_resume(fake_cifar, tmp_path,
-                                                         monkeypatch):
+def test_parts_of_a_sweep_without_run_json_still_resume(
+    fake_cifar, tmp_path, monkeypatch
+):
     out = tmp_path / "t.parquet"
     train.sweep(ARCHS[:1], [small("r8c4e1")], out=out, progress=False)
     (train.parts_dir(out) / "run.json").unlink()  # as sweeps wrote their parts before
@@ -285,8 +329,9 @@ def test_read_from_counts_as_done_without_writing_there(fake_cifar, tmp_path):
     train.sweep(ARCHS[:1], [small("r8c4e1")], out=shipped, progress=False)
     train.merge(shipped)
     scratch = tmp_path / "scratch.parquet"
-    df = train.sweep(ARCHS[:2], [small("r8c4e1")], out=scratch, read_from=[shipped],
-                     progress=False)
+    df = train.sweep(
+        ARCHS[:2], [small("r8c4e1")], out=scratch, read_from=[shipped], progress=False
+    )
     assert list(df["cached"]) == [True, False]
     assert len(fileio.read_parquet(shipped)) == 1
     assert len(train.load_table(scratch)) == 1
@@ -303,6 +348,8 @@ def test_real_cifar10_short_training_beats_chance(shared_dir, monkeypatch):
     row = train.train_arch(
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
         "+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
-        train.Setting.parse("r8c4e3f0.1"), seed=0)
+        train.Setting.parse("r8c4e3f0.1"),
+        seed=0,
+    )
     assert row["n_train"] == 5_000
     assert row["test_acc"] > 20, row["test_acc"]  # chance: 10%

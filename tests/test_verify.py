@@ -16,9 +16,13 @@ def stand_in_shipped(shared_dir):
 
 
 def test_recomputed_sample_matches_shipped(stand_in_shipped):
-    df = verify.verify(stand_in_shipped, n=2, seed=5,
-                       proxies=["snip", "synflow", "naswot", "params"],
-                       progress=False)
+    df = verify.verify(
+        stand_in_shipped,
+        n=2,
+        seed=5,
+        proxies=["snip", "synflow", "naswot", "params"],
+        progress=False,
+    )
     assert len(df) == 8
     assert df["ok"].all(), df
 
@@ -32,6 +36,7 @@ def test_a_corrupted_table_is_caught(stand_in_shipped, monkeypatch):
         return t
 
     monkeypatch.setattr(results, "shipped", corrupted)
-    df = verify.verify(stand_in_shipped, n=2, seed=5, proxies=["synflow"],
-                       progress=False)
+    df = verify.verify(
+        stand_in_shipped, n=2, seed=5, proxies=["synflow"], progress=False
+    )
     assert not df["ok"].any()

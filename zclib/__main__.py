@@ -35,8 +35,12 @@ from zclib import commands, notebooks, scoring, speed, train, verify
 # Modules with add_cli(sub), in the order their commands are listed in --help.
 COMMANDS = (commands, scoring, speed, train, notebooks, verify)
 # What a user's mistake raises: bad values, missing files, a refused dataset pickle.
-USER_ERRORS = (ValueError, FileNotFoundError, pickle.UnpicklingError,
-               notebooks.MissingExtraError)
+USER_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    pickle.UnpicklingError,
+    notebooks.MissingExtraError,
+)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 
 
-def pad_crop_flip(x: torch.Tensor, pad: int, offsets: torch.Tensor,
-                  flip: torch.Tensor) -> torch.Tensor:
+def pad_crop_flip(
+    x: torch.Tensor, pad: int, offsets: torch.Tensor, flip: torch.Tensor
+) -> torch.Tensor:
     """Crop each image of ``x`` from its zero-padded copy; mirror the flagged ones.
 
     Image ``i`` of the result is ``padded[i, :, r:r + H, c:c + W]`` with

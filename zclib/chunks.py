@@ -66,8 +66,9 @@ def part_path(folder: str | Path, key: str) -> Path:
     return Path(folder) / f"{key}{SUFFIX}"
 
 
-def open_parts(folder: str | Path, ident: Mapping,
-               legacy: Mapping | None = None) -> Path:
+def open_parts(
+    folder: str | Path, ident: Mapping, legacy: Mapping | None = None
+) -> Path:
     """Create ``folder`` with its ``run.json``, or check that it belongs to ``ident``.
 
     Args:
@@ -88,19 +89,25 @@ def open_parts(folder: str | Path, ident: Mapping,
         old = {**(legacy or {}), **json.loads(guard.read_text())}
         version = old.pop("chunks_format", 1)  # unrecorded before version 1 was named
         if version > FORMAT_VERSION:
-            raise ValueError(f"{folder} was written in chunk format {version}; this "
-                             f"zclib reads up to {FORMAT_VERSION}: update zclib")
+            raise ValueError(
+                f"{folder} was written in chunk format {version}; this "
+                f"zclib reads up to {FORMAT_VERSION}: update zclib"
+            )
         if old != ident:
-            diff = {k: (old.get(k), ident.get(k))
-                    for k in ident.keys() | old.keys() if old.get(k) != ident.get(k)}
+            diff = {
+                k: (old.get(k), ident.get(k))
+                for k in ident.keys() | old.keys()
+                if old.get(k) != ident.get(k)
+            }
             raise ValueError(
                 f"{folder} holds chunks of a different run ({diff}); delete it or "
                 "choose another --out"
             )
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(json.dumps({**ident, "chunks_format": FORMAT_VERSION},
-                                 indent=2), guard)
+    write_text_atomic(
+        json.dumps({**ident, "chunks_format": FORMAT_VERSION}, indent=2), guard
+    )
     return folder
 
 
@@ -112,8 +119,11 @@ def read_part(path: str | Path) -> pd.DataFrame | None:
     try:
         return read_parquet(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        warnings.warn(f"damaged chunk {path} ({type(exc).__name__}: {exc}); "
-                      "it is recomputed", DamagedChunkWarning, stacklevel=2)
+        warnings.warn(
+            f"damaged chunk {path} ({type(exc).__name__}: {exc}); it is recomputed",
+            DamagedChunkWarning,
+            stacklevel=2,
+        )
         return None
 
 

@@ -19,11 +19,15 @@ from zclib.names import canonical_dataset
 # Datasets whose shipped proxy scores were computed on stand-in images, and the note
 # every number computed from them carries.
 STAND_IN_DATASETS = ("ImageNet16-120",)
-STAND_IN_NOTE = ("ImageNet16-120 scores from a 120-image stand-in batch (not the "
-                 "official images); accuracies are the benchmark's. ")
+STAND_IN_NOTE = (
+    "ImageNet16-120 scores from a 120-image stand-in batch (not the "
+    "official images); accuracies are the benchmark's. "
+)
 # the same, worded for the search notebooks (04, 06), whose records carry it as is
-STAND_IN_PROXY_NOTE = ("ImageNet16-120 proxy scores from a 120-image stand-in batch "
-                       "(not the official images); accuracies are the benchmark's. ")
+STAND_IN_PROXY_NOTE = (
+    "ImageNet16-120 proxy scores from a 120-image stand-in batch "
+    "(not the official images); accuracies are the benchmark's. "
+)
 NOT_CHECKED = "n/a"  # compare(): no tolerance applies (stand-in, or not comparable)
 
 

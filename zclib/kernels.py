@@ -43,7 +43,8 @@ class _BNTrain(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
         y, mean, invstd = torch.ops.aten.native_batch_norm(
-            x, weight, bias, running_mean, running_var, True, momentum, eps)
+            x, weight, bias, running_mean, running_var, True, momentum, eps
+        )
         ctx.save_for_backward(x, weight, mean, invstd)
         ctx.eps = eps
         return y
@@ -77,7 +78,8 @@ class _BNBackward(torch.autograd.Function):
     def forward(ctx, gy, x, weight, mean, invstd, eps):
         affine = weight is not None
         gx, gw, gb = torch.ops.aten.native_batch_norm_backward(
-            gy, x, weight, None, None, mean, invstd, True, eps, [True, affine, affine])
+            gy, x, weight, None, None, mean, invstd, True, eps, [True, affine, affine]
+        )
         ctx.save_for_backward(gy, x, weight, mean, invstd)
         ctx.set_materialize_grads(False)  # backward takes None cotangents as zero
         return gx, gw, gb
@@ -103,21 +105,25 @@ class _BNBackward(torch.autograd.Function):
         d_gy = d_x = d_w = None
         if need_gy:
             gs = g * s
-            d_gy = torch.addcmul(_per_channel(ubeta - gs * c), xh,
-                                 _per_channel(ugamma - gs * d))
+            d_gy = torch.addcmul(
+                _per_channel(ubeta - gs * c), xh, _per_channel(ugamma - gs * d)
+            )
             if u is not None:
                 d_gy.addcmul_(u, _per_channel(gs))
         if need_x:
             gs2 = g * s * s
             d_x = torch.addcmul(
-                _per_channel(gs2 * (d * a + b * c) - ugamma * s * a), xh,
-                _per_channel(-gs2 * (e - a * c - 3 * b * d) - ugamma * s * b))
+                _per_channel(gs2 * (d * a + b * c) - ugamma * s * a),
+                xh,
+                _per_channel(-gs2 * (e - a * c - 3 * b * d) - ugamma * s * b),
+            )
             d_x.addcmul_(gy, _per_channel(ugamma * s - gs2 * d))
             if u is not None:
                 d_x.addcmul_(u, _per_channel(-gs2 * b))
         if need_w and weight is not None:
             d_w = m * s * (e - a * c - b * d)
         return d_gy, d_x, d_w, None, None, None
+
 
 def batch_norm_train(x, weight, bias, running_mean, running_var, momentum, eps):
     """Training-mode ``F.batch_norm`` through :class:`_BNTrain` (same numbers, the
@@ -132,14 +138,25 @@ class BatchNorm2d(nn.BatchNorm2d):
     GPUs) the standard module runs."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.training and x.device.type == "cpu" and torch.is_grad_enabled()
-                and self.momentum is not None):
+        if not (
+            self.training
+            and x.device.type == "cpu"
+            and torch.is_grad_enabled()
+            and self.momentum is not None
+        ):
             return super().forward(x)
         self._check_input_dim(x)
         if self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
-        return batch_norm_train(x, self.weight, self.bias, self.running_mean,
-                                self.running_var, self.momentum, self.eps)
+        return batch_norm_train(
+            x,
+            self.weight,
+            self.bias,
+            self.running_mean,
+            self.running_var,
+            self.momentum,
+            self.eps,
+        )
 
 
 _CL = torch.channels_last

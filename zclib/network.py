@@ -276,9 +276,11 @@ def count_flops(net: nn.Module, resolution: int) -> float:
         net.eval()
         with torch.no_grad():
             p = next(net.parameters())
-            net(torch.zeros(
-                1, 3, resolution, resolution, device=p.device, dtype=p.dtype
-            ))
+            net(
+                torch.zeros(
+                    1, 3, resolution, resolution, device=p.device, dtype=p.dtype
+                )
+            )
         net.train(was_training)
     finally:
         for h in hooks:

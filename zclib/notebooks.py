@@ -62,13 +62,22 @@ def declared_parameters(path: Path) -> set[str]:
     for cell in nb.cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             tree = ast.parse(cell.source)
-            return {t.id for node in tree.body if isinstance(node, ast.Assign)
-                    for t in node.targets if isinstance(t, ast.Name)}
+            return {
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for t in node.targets
+                if isinstance(t, ast.Name)
+            }
     raise ValueError(f"{path} has no cell tagged 'parameters'")
 
 
-def run(name: str, smoke: bool = False, results_dir: str | Path | None = None,
-        params: dict | None = None) -> Path:
+def run(
+    name: str,
+    smoke: bool = False,
+    results_dir: str | Path | None = None,
+    params: dict | None = None,
+) -> Path:
     """Execute one notebook; returns the executed copy's path.
 
     Args:
@@ -93,8 +102,14 @@ def run(name: str, smoke: bool = False, results_dir: str | Path | None = None,
     if "RESULTS_ROOT" in declared:
         p["RESULTS_ROOT"] = str(root)
     dest = out_dir / f"{name}.ipynb"
-    pm.execute_notebook(str(src), str(dest), parameters=p, kernel_name=_kernel(),
-                        cwd=str(NOTEBOOK_DIR), progress_bar=False)
+    pm.execute_notebook(
+        str(src),
+        str(dest),
+        parameters=p,
+        kernel_name=_kernel(),
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+    )
     return dest
 
 
@@ -111,8 +126,11 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
         t0 = time.time()
         print(f"[notebooks] {name} ...", file=sys.stderr, flush=True)
         dest = run(name, smoke=args.smoke, results_dir=args.results_dir)
-        print(f"[notebooks] {name} done in {time.time() - t0:.0f} s -> {dest}",
-              file=sys.stderr, flush=True)
+        print(
+            f"[notebooks] {name} done in {time.time() - t0:.0f} s -> {dest}",
+            file=sys.stderr,
+            flush=True,
+        )
     return 0
 
 
@@ -125,8 +143,9 @@ def add_cli(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     """CLI (``python -m zclib.notebooks``): run notebooks in order, report the time
     each took."""
-    return _cmd_notebooks(_arguments(
-        argparse.ArgumentParser(prog="zclib notebooks")).parse_args(argv))
+    return _cmd_notebooks(
+        _arguments(argparse.ArgumentParser(prog="zclib notebooks")).parse_args(argv)
+    )
 
 
 if __name__ == "__main__":

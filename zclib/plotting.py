@@ -19,9 +19,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 PROXY_LABELS = {
-    "grad_norm": "grad_norm", "snip": "snip", "grasp": "grasp", "fisher": "fisher",
-    "synflow": "synflow", "jacob_cov": "jacob_cov", "naswot": "NASWOT", "zico": "ZiCo",
-    "params": "#params", "flops": "FLOPs", "vote": "vote",
+    "grad_norm": "grad_norm",
+    "snip": "snip",
+    "grasp": "grasp",
+    "fisher": "fisher",
+    "synflow": "synflow",
+    "jacob_cov": "jacob_cov",
+    "naswot": "NASWOT",
+    "zico": "ZiCo",
+    "params": "#params",
+    "flops": "FLOPs",
+    "vote": "vote",
 }
 
 
@@ -30,8 +38,9 @@ def setup() -> None:
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    matplotlib.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150,
-                                "savefig.bbox": "tight"})
+    matplotlib.rcParams.update(
+        {"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight"}
+    )
 
 
 def save(fig, out_dir: str | Path, name: str) -> list[Path]:
@@ -52,8 +61,11 @@ def score_axis(x: np.ndarray, name: str, bounded=()) -> str:
     pos = x[x > 0]
     if name in bounded:
         return "linear"
-    if (x.min() >= 0 and pos.size > 1
-            and np.quantile(pos, 0.995) / np.quantile(pos, 0.005) > 1e2):
+    if (
+        x.min() >= 0
+        and pos.size > 1
+        and np.quantile(pos, 0.995) / np.quantile(pos, 0.005) > 1e2
+    ):
         return "log"
     med = np.median(np.abs(x[x != 0])) if np.any(x != 0) else 1.0
     if x.min() < 0 and np.abs(x).max() / med > 1e2:
@@ -61,8 +73,9 @@ def score_axis(x: np.ndarray, name: str, bounded=()) -> str:
     return "linear"
 
 
-def hexpanel(ax, x, y, name: str, rho: float, n_rho: int, label: str | None = None,
-             bounded=()) -> None:
+def hexpanel(
+    ax, x, y, name: str, rho: float, n_rho: int, label: str | None = None, bounded=()
+) -> None:
     """Hexbin density (log colour) of score ``x`` against accuracy ``y`` on the axis
     :func:`score_axis` picks (log: zero scores counted, not drawn; symlog:
     sign(x)·log10(1+|x|)), with ρ and its n in the corner."""
@@ -79,14 +92,32 @@ def hexpanel(ax, x, y, name: str, rho: float, n_rho: int, label: str | None = No
         note = f"\n{zero} zero scores not shown" if zero else ""
     elif kind == "symlog":
         x = np.sign(x) * np.log10(1 + np.abs(x))
-    ax.hexbin(x, y, gridsize=40 if len(x) > 2000 else 20, bins="log", mincnt=1,
-              cmap="viridis", xscale="log" if kind == "log" else "linear",
-              linewidths=0)
-    ax.set_xlabel({"log": "score (log)", "symlog": "sign·log10(1+|score|)",
-                   "linear": "score"}[kind], fontsize=8)
-    ax.text(0.97, 0.04, f"ρ = {rho:+.3f}  (n = {n_rho:,}){note}",
-            transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
-            bbox={"fc": "white", "alpha": 0.8, "lw": 0})
+    ax.hexbin(
+        x,
+        y,
+        gridsize=40 if len(x) > 2000 else 20,
+        bins="log",
+        mincnt=1,
+        cmap="viridis",
+        xscale="log" if kind == "log" else "linear",
+        linewidths=0,
+    )
+    ax.set_xlabel(
+        {"log": "score (log)", "symlog": "sign·log10(1+|score|)", "linear": "score"}[
+            kind
+        ],
+        fontsize=8,
+    )
+    ax.text(
+        0.97,
+        0.04,
+        f"ρ = {rho:+.3f}  (n = {n_rho:,}){note}",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        bbox={"fc": "white", "alpha": 0.8, "lw": 0},
+    )
     ax.tick_params(labelsize=8)
 
 
@@ -97,8 +128,17 @@ def rho_heatmap(wide, label: str, title: str | None = None):
 
     size = (1.9 * wide.shape[1] + 3, 0.42 * wide.shape[0] + 1.5)
     fig, ax = plt.subplots(figsize=size)
-    sns.heatmap(wide, annot=True, fmt=".2f", cmap="vlag", vmin=-1, vmax=1, center=0,
-                cbar_kws={"label": label}, ax=ax)
+    sns.heatmap(
+        wide,
+        annot=True,
+        fmt=".2f",
+        cmap="vlag",
+        vmin=-1,
+        vmax=1,
+        center=0,
+        cbar_kws={"label": label},
+        ax=ax,
+    )
     if title:
         ax.set_title(title)
     ax.tick_params(axis="x", rotation=0)
@@ -110,7 +150,9 @@ def published_band(ax, xs, published, tol: float | None, **scatter) -> None:
     behind each (no band when ``tol`` is None: nothing is held to it)."""
     if tol is not None:
         for x, v in zip(xs, published, strict=True):
-            ax.fill_between([x - 0.35, x + 0.35], v - tol, v + tol, color="0.85",
-                            lw=0, zorder=0)
-    ax.scatter(xs, published, marker="_", s=400, color="black", lw=2.5, zorder=3,
-               **scatter)
+            ax.fill_between(
+                [x - 0.35, x + 0.35], v - tol, v + tol, color="0.85", lw=0, zorder=0
+            )
+    ax.scatter(
+        xs, published, marker="_", s=400, color="black", lw=2.5, zorder=3, **scatter
+    )

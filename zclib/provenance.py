@@ -1,8 +1,8 @@
 """Run provenance: what every results file records about the code that made it.
 
-    from zclib.provenance import provenance
-    provenance(seed=0, dataset="cifar10")
-    # -> {"zclib_version": ..., "git_commit": ..., "git_dirty": ..., "seed": 0, ...}
+from zclib.provenance import provenance
+provenance(seed=0, dataset="cifar10")
+# -> {"zclib_version": ..., "git_commit": ..., "git_dirty": ..., "seed": 0, ...}
 """
 
 from __future__ import annotations
@@ -34,5 +34,9 @@ def provenance(**params) -> dict:
     """Metadata every results file records: zclib version, commit, dirty flag,
     params."""
     commit, dirty = git_commit()
-    return {"zclib_version": zclib.__version__, "git_commit": commit,
-            "git_dirty": dirty, **params}
+    return {
+        "zclib_version": zclib.__version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        **params,
+    }

@@ -67,11 +67,13 @@ def _matches(column: pd.Series, wanted: str | Iterable[str] | None) -> pd.Series
     return column.isin(list(wanted))
 
 
-def published(source: str | Iterable[str] | None = None,
-              exhibit: str | Iterable[str] | None = None,
-              dataset: str | Iterable[str] | None = None,
-              metric: str | Iterable[str] | None = None,
-              method: str | Iterable[str] | None = None) -> pd.DataFrame:
+def published(
+    source: str | Iterable[str] | None = None,
+    exhibit: str | Iterable[str] | None = None,
+    dataset: str | Iterable[str] | None = None,
+    metric: str | Iterable[str] | None = None,
+    method: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
     """The published numbers, filtered (each filter: a value, a list, or None = all).
 
     Sources and exhibits in the file (see ``published().groupby(["source",
@@ -102,20 +104,37 @@ def published(source: str | Iterable[str] | None = None,
     df["dataset"] = df["dataset_raw"].map(_canonical_or_raw)
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     df["context"] = df.groupby(["source", "exhibit", "dataset"], sort=False)[
-        "notes"].ffill()
+        "notes"
+    ].ffill()
     if dataset is not None:
-        dataset = [_canonical_or_raw(d) for d in
-                   ([dataset] if isinstance(dataset, str) else dataset)]
-    keep = (_matches(df["source"], source) & _matches(df["exhibit"], exhibit)
-            & _matches(df["dataset"], dataset) & _matches(df["metric"], metric)
-            & _matches(df["method"], method))
-    cols = ["source", "exhibit", "dataset", "dataset_raw", "metric", "method",
-            "value", "notes", "context"]
+        dataset = [
+            _canonical_or_raw(d)
+            for d in ([dataset] if isinstance(dataset, str) else dataset)
+        ]
+    keep = (
+        _matches(df["source"], source)
+        & _matches(df["exhibit"], exhibit)
+        & _matches(df["dataset"], dataset)
+        & _matches(df["metric"], metric)
+        & _matches(df["method"], method)
+    )
+    cols = [
+        "source",
+        "exhibit",
+        "dataset",
+        "dataset_raw",
+        "metric",
+        "method",
+        "value",
+        "notes",
+        "context",
+    ]
     return df.loc[keep, cols].reset_index(drop=True)
 
 
-def published_wide(source: str, exhibit: str, metric: str | None = None
-                   ) -> pd.DataFrame:
+def published_wide(
+    source: str, exhibit: str, metric: str | None = None
+) -> pd.DataFrame:
     """One exhibit as printed: methods as rows, datasets as columns.
 
     Args:
@@ -132,8 +151,9 @@ def published_wide(source: str, exhibit: str, metric: str | None = None
         raise ValueError(f"no published rows for {source!r}, {exhibit!r}, {metric!r}")
     metrics = df["metric"].unique()
     if len(metrics) > 1:
-        raise ValueError(f"{source}/{exhibit} holds metrics {list(metrics)}; "
-                         "pass metric=")
+        raise ValueError(
+            f"{source}/{exhibit} holds metrics {list(metrics)}; pass metric="
+        )
     wide = df.pivot(index="method", columns="dataset", values="value")
     wide = wide.reindex(index=df["method"].unique(), columns=df["dataset"].unique())
     wide.columns.name = None

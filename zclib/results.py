@@ -48,8 +48,20 @@ SCORES_DIR = RESULTS_DIR / "scores"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"
 VARIANTS_DIR = SCORES_DIR / "variants"  # partial tables of non-official networks
 _COVERED: dict[str, dict[str, np.ndarray]] = {}  # see shipped()
-SCORE_META = ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment",
-              "device", "data_source", "zclib_version", "git_commit", "seconds")
+SCORE_META = (
+    "seed",
+    "batch_size",
+    "dataset",
+    "variant",
+    "mode",
+    "norm",
+    "augment",
+    "device",
+    "data_source",
+    "zclib_version",
+    "git_commit",
+    "seconds",
+)
 
 
 def shipped(dataset: str) -> pd.DataFrame | None:
@@ -69,13 +81,18 @@ def shipped(dataset: str) -> pd.DataFrame | None:
         cols = [c for c in add.columns if c not in df.columns and c not in SCORE_META]
         add = add[["arch_str", *cols]].assign(**{f"_covered_{c}": True for c in cols})
         df = df.merge(add, on="arch_str", how="left")
-    covered = {c[len("_covered_"):]: df.pop(c).eq(True).to_numpy()
-               for c in list(df.columns) if c.startswith("_covered_")}
+    covered = {
+        c[len("_covered_") :]: df.pop(c).eq(True).to_numpy()
+        for c in list(df.columns)
+        if c.startswith("_covered_")
+    }
     df.attrs["source"] = str(main)
     # archs scored per proxy (a NaN score of a scored arch is a real NaN, not a gap)
-    df.attrs["coverage"] = {c: int(covered[c].sum()) if c in covered else len(df)
-                            for c in df.columns
-                            if c not in SCORE_META and c not in ("arch_str", "index")}
+    df.attrs["coverage"] = {
+        c: int(covered[c].sum()) if c in covered else len(df)
+        for c in df.columns
+        if c not in SCORE_META and c not in ("arch_str", "index")
+    }
     # partial add-on columns only: bool mask per row (kept out of attrs: pandas
     # compares attrs on merge/concat, and arrays there make that ambiguous)
     _COVERED[ds] = covered
@@ -118,8 +135,7 @@ def load_scores(
         MissingScoresError: some of the cells are in no table; the message names
             them and the :func:`compute_scores` call that scores them.
     """
-    return _scores(dataset, proxies, n_archs, seed, batch_size, variant,
-                   compute=False)
+    return _scores(dataset, proxies, n_archs, seed, batch_size, variant, compute=False)
 
 
 def compute_scores(
@@ -150,15 +166,32 @@ def compute_scores(
     Returns:
         As :func:`load_scores`.
     """
-    return _scores(dataset, proxies, n_archs, seed, batch_size, variant,
-                   compute=True, device=device, use_shipped=use_shipped,
-                   progress=progress)
+    return _scores(
+        dataset,
+        proxies,
+        n_archs,
+        seed,
+        batch_size,
+        variant,
+        compute=True,
+        device=device,
+        use_shipped=use_shipped,
+        progress=progress,
+    )
 
 
-def _scores(dataset: str, proxies: Sequence[str] | str, n_archs: int | None,
-            seed: int, batch_size: int, variant: str, compute: bool,
-            device: str = "cpu", use_shipped: bool = True,
-            progress: bool = True) -> pd.DataFrame:
+def _scores(
+    dataset: str,
+    proxies: Sequence[str] | str,
+    n_archs: int | None,
+    seed: int,
+    batch_size: int,
+    variant: str,
+    compute: bool,
+    device: str = "cpu",
+    use_shipped: bool = True,
+    progress: bool = True,
+) -> pd.DataFrame:
     """Shipped table + finished caches; what they lack is scored (``compute``) or
     named in a :class:`MissingScoresError`."""
     from zclib import proxies as zp
@@ -167,8 +200,10 @@ def _scores(dataset: str, proxies: Sequence[str] | str, n_archs: int | None,
     names = zp.resolve(proxies)
     archs = space.sample(n_archs, seed)
     table = shipped(ds) if use_shipped and variant == "official" else None
-    if table is not None and not (int(table["seed"].iloc[0]) == seed
-                                  and int(table["batch_size"].iloc[0]) == batch_size):
+    if table is not None and not (
+        int(table["seed"].iloc[0]) == seed
+        and int(table["batch_size"].iloc[0]) == batch_size
+    ):
         table = None  # shipped scores were made with another seed or batch size
     have: pd.DataFrame | None = None
     gaps: dict[str, np.ndarray] = {}
@@ -177,8 +212,7 @@ def _scores(dataset: str, proxies: Sequence[str] | str, n_archs: int | None,
         have = table.iloc[row.to_numpy()].reset_index(drop=True)
         have.attrs.update(table.attrs)
         # partial add-on columns: archs of this sample they do not cover yet
-        gaps = {p: ~m[row.to_numpy()] for p, m in _COVERED[ds].items()
-                if p in names}
+        gaps = {p: ~m[row.to_numpy()] for p, m in _COVERED[ds].items() if p in names}
     todo = [p for p in names if have is None or p not in have.columns]
     partial = [p for p, g in gaps.items() if g.any()]
     if have is not None and not todo and not partial:
@@ -189,12 +223,14 @@ def _scores(dataset: str, proxies: Sequence[str] | str, n_archs: int | None,
         need = archs
     else:
         need = list(have.loc[np.any([gaps[p] for p in partial], axis=0), "arch_str"])
-    cached = _cached_rows(ds, seed, batch_size, missing, need, variant,
-                          shipped_variants=use_shipped)
+    cached = _cached_rows(
+        ds, seed, batch_size, missing, need, variant, shipped_variants=use_shipped
+    )
     need = [a for a in need if a not in cached.index] if len(cached) else need
     if need and not compute:
-        raise MissingScoresError(_missing_message(ds, missing, need, n_archs, seed,
-                                                  batch_size, variant))
+        raise MissingScoresError(
+            _missing_message(ds, missing, need, n_archs, seed, batch_size, variant)
+        )
     if not need:
         new = cached.reset_index()
     elif need is archs:  # the whole sample: named by its size
@@ -206,9 +242,17 @@ def _scores(dataset: str, proxies: Sequence[str] | str, n_archs: int | None,
         from zclib.scoring import score_archs
 
         name = _cache_name(ds, tag, seed, batch_size, missing, variant)
-        new = score_archs(need, ds, missing, seed=seed, batch_size=batch_size,
-                          device=device, variant=variant, out=CACHE_DIR / name,
-                          progress=progress)
+        new = score_archs(
+            need,
+            ds,
+            missing,
+            seed=seed,
+            batch_size=batch_size,
+            device=device,
+            variant=variant,
+            out=CACHE_DIR / name,
+            progress=progress,
+        )
         new = new[["arch_str", *missing]]
         if len(cached):
             new = pd.concat([cached.reset_index(), new], ignore_index=True)
@@ -230,30 +274,50 @@ def _scores(dataset: str, proxies: Sequence[str] | str, n_archs: int | None,
     return merged
 
 
-def _missing_message(ds: str, names: Sequence[str], need: Sequence[str],
-                     n_archs: int | None, seed: int, batch_size: int,
-                     variant: str) -> str:
+def _missing_message(
+    ds: str,
+    names: Sequence[str],
+    need: Sequence[str],
+    n_archs: int | None,
+    seed: int,
+    batch_size: int,
+    variant: str,
+) -> str:
     """What :func:`load_scores` lacks, and the call that computes it."""
     v = "" if variant == "official" else f", variant={variant!r}"
-    return (f"no score table holds {', '.join(names)} for {len(need):,} of the "
-            f"{'all' if n_archs is None else n_archs} cells asked "
-            f"({ds}, seed {seed}, batch {batch_size}{v}; first: {need[0]}); looked in "
-            f"{SCORES_DIR} and {CACHE_DIR}. Score them (CPU: ~0.3-5 s a cell) with "
-            f"results.compute_scores({ds!r}, {list(names)!r}, n_archs={n_archs!r}, "
-            f"seed={seed}, batch_size={batch_size}{v}), which caches them for this "
-            f"read.")
+    return (
+        f"no score table holds {', '.join(names)} for {len(need):,} of the "
+        f"{'all' if n_archs is None else n_archs} cells asked "
+        f"({ds}, seed {seed}, batch {batch_size}{v}; first: {need[0]}); looked in "
+        f"{SCORES_DIR} and {CACHE_DIR}. Score them (CPU: ~0.3-5 s a cell) with "
+        f"results.compute_scores({ds!r}, {list(names)!r}, n_archs={n_archs!r}, "
+        f"seed={seed}, batch_size={batch_size}{v}), which caches them for this "
+        f"read."
+    )
 
 
-def _cache_name(ds: str, tag: str, seed: int, batch_size: int, names: Sequence[str],
-                variant: str = "official") -> str:
+def _cache_name(
+    ds: str,
+    tag: str,
+    seed: int,
+    batch_size: int,
+    names: Sequence[str],
+    variant: str = "official",
+) -> str:
     """File name of a cache table; the official network's names carry no variant."""
     v = "" if variant == "official" else f"_{variant}"
     return f"{ds}_{tag}_s{seed}_b{batch_size}_{'-'.join(names)}{v}.parquet"
 
 
-def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
-                 archs: Sequence[str], variant: str = "official",
-                 shipped_variants: bool = True) -> pd.DataFrame:
+def _cached_rows(
+    ds: str,
+    seed: int,
+    batch_size: int,
+    names: Sequence[str],
+    archs: Sequence[str],
+    variant: str = "official",
+    shipped_variants: bool = True,
+) -> pd.DataFrame:
     """Rows of finished cache tables of the same settings that cover ``archs``.
 
     Samples are nested prefixes of one permutation, so a 1,000-arch run also serves
@@ -268,8 +332,11 @@ def _cached_rows(ds: str, seed: int, batch_size: int, names: Sequence[str],
     if variant == "official":  # "*" would also match the variants' names
         from zclib.network import VARIANTS
 
-        files = [f for f in files
-                 if not any(f.name.endswith(f"_{v}.parquet") for v in VARIANTS)]
+        files = [
+            f
+            for f in files
+            if not any(f.name.endswith(f"_{v}.parquet") for v in VARIANTS)
+        ]
     frames = []
     for f in files:
         protocol = [c for c in ("norm", "augment") if c in pq.read_schema(f).names]
@@ -288,8 +355,10 @@ def _default_batch(df: pd.DataFrame) -> bool:
     shipped ones: made before ``augment`` existed) count as default. Cache names do
     not carry the batch protocol, so a ``--norm``/``--augment`` run copied into the
     cache folder is skipped here instead of mixed in."""
-    return bool(df.get("norm", pd.Series(["foresight"])).eq("foresight").all()
-                and not df.get("augment", pd.Series([False])).astype(bool).any())
+    return bool(
+        df.get("norm", pd.Series(["foresight"])).eq("foresight").all()
+        and not df.get("augment", pd.Series([False])).astype(bool).any()
+    )
 
 
 def distinct(df: pd.DataFrame, col: str) -> str:
@@ -314,6 +383,7 @@ def with_accuracy(scores: pd.DataFrame, dataset: str) -> pd.DataFrame:
 
 # -- recorded numbers ------------------------------------------------------------------
 
+
 def notebook_dir(name: str, results_dir: str | Path | None = None) -> Path:
     """``results/<notebook name>/``, created."""
     d = Path(results_dir) if results_dir else RESULTS_DIR / name
@@ -321,8 +391,9 @@ def notebook_dir(name: str, results_dir: str | Path | None = None) -> Path:
     return d
 
 
-def record(name: str, rows: Sequence[dict], params: dict,
-           results_dir: str | Path | None = None) -> Path:
+def record(
+    name: str, rows: Sequence[dict], params: dict, results_dir: str | Path | None = None
+) -> Path:
     """Write a notebook's key numbers to ``<dir>/numbers.json`` (atomically).
 
     Each row: ``experiment, metric, dataset, value`` and, where the paper printed
@@ -338,8 +409,9 @@ def record(name: str, rows: Sequence[dict], params: dict,
     return write_text_atomic(json.dumps(payload, indent=2, default=_json_default), path)
 
 
-def read_numbers(name: str, results_dir: str | Path | None = None
-                 ) -> tuple[dict, pd.DataFrame]:
+def read_numbers(
+    name: str, results_dir: str | Path | None = None
+) -> tuple[dict, pd.DataFrame]:
     """One notebook's ``<results root>/<name>/numbers.json``: (provenance, numbers).
 
     Raises:
@@ -368,8 +440,10 @@ def load_records(results_dir: str | Path | None = None) -> pd.DataFrame:
 def _clean(row: dict) -> dict:
     """JSON-safe values: numpy scalars as Python ones, NaN/inf (numpy or plain) as
     null, so ``numbers.json`` stays strict JSON."""
-    return {k: _json_default(v) if isinstance(v, np.generic | float) else v
-            for k, v in row.items()}
+    return {
+        k: _json_default(v) if isinstance(v, np.generic | float) else v
+        for k, v in row.items()
+    }
 
 
 def _json_default(v):
@@ -380,22 +454,29 @@ def _json_default(v):
     return v if isinstance(v, str | int | float | bool | type(None)) else str(v)
 
 
-def variant_coverage(dataset: str, proxy: str, variant: str, seed: int = 0,
-                     batch_size: int = 64) -> int:
+def variant_coverage(
+    dataset: str, proxy: str, variant: str, seed: int = 0, batch_size: int = 64
+) -> int:
     """Cells the shipped partial table of a network variant holds for one proxy
     (0 when none is shipped); :func:`load_scores` scores the rest when asked."""
     f = _variant_table(canonical_dataset(dataset), proxy, seed, batch_size, variant)
     return len(read_parquet(f, columns=["arch_str"])) if f.exists() else 0
 
 
-def _variant_table(ds: str, proxy: str, seed: int, batch_size: int,
-                   variant: str) -> Path:
+def _variant_table(
+    ds: str, proxy: str, seed: int, batch_size: int, variant: str
+) -> Path:
     """Where the shipped partial table of a non-official variant lives."""
     return VARIANTS_DIR / _cache_name(ds, "shipped", seed, batch_size, [proxy], variant)
 
 
-def export_partial(dataset: str, proxy: str, seed: int = 0,
-                   batch_size: int = 64, variant: str = "official") -> Path:
+def export_partial(
+    dataset: str,
+    proxy: str,
+    seed: int = 0,
+    batch_size: int = 64,
+    variant: str = "official",
+) -> Path:
     """Ship what the CPU caches hold of a proxy the full-space table lacks.
 
     Writes ``results/scores/nb201_<dataset>_<proxy>.parquet`` (arch_str + the proxy,
@@ -405,8 +486,15 @@ def export_partial(dataset: str, proxy: str, seed: int = 0,
     :func:`load_scores` with that variant finds it.
     """
     ds = canonical_dataset(dataset)
-    rows = _cached_rows(ds, seed, batch_size, [proxy], space.benchmark_order(),
-                        variant, shipped_variants=False)
+    rows = _cached_rows(
+        ds,
+        seed,
+        batch_size,
+        [proxy],
+        space.benchmark_order(),
+        variant,
+        shipped_variants=False,
+    )
     if not len(rows):
         raise FileNotFoundError(f"no finished {proxy} caches for {ds} in {CACHE_DIR}")
     if variant == "official":
@@ -414,11 +502,19 @@ def export_partial(dataset: str, proxy: str, seed: int = 0,
     else:
         out = _variant_table(ds, proxy, seed, batch_size, variant)
     write_parquet_atomic(rows.reset_index(), out)
-    meta = provenance(dataset=ds, proxy=proxy, seed=seed, batch_size=batch_size,
-                      n_archs=len(rows), device="cpu", variant=variant,
-                      note="partial: archs in the order of space.sample(None, "
-                           f"{seed}) as far as computed; NaN count "
-                           f"{int(rows[proxy].isna().sum())}")
-    write_text_atomic(json.dumps(meta, indent=2),
-                      out.with_name(out.name + ".meta.json"))
+    meta = provenance(
+        dataset=ds,
+        proxy=proxy,
+        seed=seed,
+        batch_size=batch_size,
+        n_archs=len(rows),
+        device="cpu",
+        variant=variant,
+        note="partial: archs in the order of space.sample(None, "
+        f"{seed}) as far as computed; NaN count "
+        f"{int(rows[proxy].isna().sum())}",
+    )
+    write_text_atomic(
+        json.dumps(meta, indent=2), out.with_name(out.name + ".meta.json")
+    )
     return out

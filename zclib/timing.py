@@ -35,9 +35,13 @@ class Timing:
     row: dict  # what score() returned
 
 
-def time_scorers(scorers: Mapping, archs: Sequence[str], warm: Sequence[str] = (),
-                 on_score: Callable[[], None] | None = None,
-                 on_arch: Callable[[int], None] | None = None) -> list[Timing]:
+def time_scorers(
+    scorers: Mapping,
+    archs: Sequence[str],
+    warm: Sequence[str] = (),
+    on_score: Callable[[], None] | None = None,
+    on_arch: Callable[[int], None] | None = None,
+) -> list[Timing]:
     """Score ``warm`` untimed, then time every scorer on every arch, interleaved.
 
     Args:
@@ -61,8 +65,16 @@ def time_scorers(scorers: Mapping, archs: Sequence[str], warm: Sequence[str] = (
         for key, scorer in scorers.items():
             t0, c0 = time.perf_counter(), time.process_time()
             row = scorer.score(arch)
-            out.append(Timing(key, arch, i, time.perf_counter() - t0,
-                              time.process_time() - c0, row))
+            out.append(
+                Timing(
+                    key,
+                    arch,
+                    i,
+                    time.perf_counter() - t0,
+                    time.process_time() - c0,
+                    row,
+                )
+            )
             if on_score:
                 on_score()
         if on_arch:

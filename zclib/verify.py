@@ -29,16 +29,32 @@ from zclib.stats import spearman
 # Measured CPU (2.13, fp32) vs the shipped H100 tables (2.11+cu130, cuDNN convolutions
 # in TF32, PyTorch's default then): see results/scores/README.md. grasp, a signed sum
 # of -w*Hg terms, is the most sensitive; a ReLU code flip moves naswot by ~1e-6.
-RTOL = {"grad_norm": 0.05, "snip": 0.05, "grasp": 0.1, "fisher": 0.1,
-        "fisher_channel": 0.1, "synflow": 1e-9, "jacob_cov": 5e-3, "naswot": 1e-5,
-        "zico": 0.05, "params": 1e-9, "flops": 1e-9}
-ATOL_IQR = {"grasp": 1.0, "fisher": 0.05, "fisher_channel": 0.05, "jacob_cov": 1e-3,
-            "zico": 0.01}
+RTOL = {
+    "grad_norm": 0.05,
+    "snip": 0.05,
+    "grasp": 0.1,
+    "fisher": 0.1,
+    "fisher_channel": 0.1,
+    "synflow": 1e-9,
+    "jacob_cov": 5e-3,
+    "naswot": 1e-5,
+    "zico": 0.05,
+    "params": 1e-9,
+    "flops": 1e-9,
+}
+ATOL_IQR = {
+    "grasp": 1.0,
+    "fisher": 0.05,
+    "fisher_channel": 0.05,
+    "jacob_cov": 1e-3,
+    "zico": 0.01,
+}
 MIN_RANK_RHO = 0.95  # Spearman of recomputed vs shipped over the sample, per proxy
 
 
-def verify(dataset: str, n: int = 20, seed: int = 1, proxies=None,
-           progress: bool = True) -> pd.DataFrame:
+def verify(
+    dataset: str, n: int = 20, seed: int = 1, proxies=None, progress: bool = True
+) -> pd.DataFrame:
     """Recompute ``n`` random shipped architectures; one row per (arch, proxy).
 
     Returns:
@@ -52,14 +68,22 @@ def verify(dataset: str, n: int = 20, seed: int = 1, proxies=None,
         )
     meta = table.iloc[0]
     names = [p for p in (proxies or RTOL) if p in table.columns]
-    have = table.dropna(subset=[c for c in names
-                                if table.attrs["coverage"].get(c) == len(table)])
+    have = table.dropna(
+        subset=[c for c in names if table.attrs["coverage"].get(c) == len(table)]
+    )
     rng = np.random.default_rng(seed)
     pick = have.iloc[rng.choice(len(have), size=min(n, len(have)), replace=False)]
     archs = list(pick["arch_str"])
-    rec = score_archs(archs, dataset, names, seed=int(meta["seed"]),
-                      batch_size=int(meta["batch_size"]), variant=meta["variant"],
-                      norm=meta["norm"], progress=progress)
+    rec = score_archs(
+        archs,
+        dataset,
+        names,
+        seed=int(meta["seed"]),
+        batch_size=int(meta["batch_size"]),
+        variant=meta["variant"],
+        norm=meta["norm"],
+        progress=progress,
+    )
     rows = []
     ship = table.set_index("arch_str")
     for _, r in rec.iterrows():
@@ -69,16 +93,27 @@ def verify(dataset: str, n: int = 20, seed: int = 1, proxies=None,
                 continue  # not covered by a partial table
             col = ship[p].dropna()
             tol = RTOL[p] * abs(b) + ATOL_IQR.get(p, 0.0) * float(
-                col.quantile(.75) - col.quantile(.25)
+                col.quantile(0.75) - col.quantile(0.25)
             )
             both_nan = pd.isna(a) and pd.isna(b)
             diff = abs(a - b) if not both_nan else 0.0
-            rows.append({"dataset": dataset, "arch_str": r["arch_str"], "proxy": p,
-                         "shipped": b, "recomputed": a, "abs_diff": diff,
-                         "rel_diff": (diff / abs(b)
-                                      if b not in (0, 0.0) and not pd.isna(b)
-                                      else np.nan),
-                         "tol": tol, "ok": bool(both_nan or diff <= tol)})
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "arch_str": r["arch_str"],
+                    "proxy": p,
+                    "shipped": b,
+                    "recomputed": a,
+                    "abs_diff": diff,
+                    "rel_diff": (
+                        diff / abs(b)
+                        if b not in (0, 0.0) and not pd.isna(b)
+                        else np.nan
+                    ),
+                    "tol": tol,
+                    "ok": bool(both_nan or diff <= tol),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -94,47 +129,69 @@ def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     ap.add_argument("--n", type=int, default=20, help="archs per dataset")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
-    ap.add_argument("--out",
-                    default=str(results.RESULTS_DIR / "scores" / "verify.json"))
+    ap.add_argument(
+        "--out", default=str(results.RESULTS_DIR / "scores" / "verify.json")
+    )
     return ap
 
 
 def add_cli(sub) -> None:
     """Register ``verify-scores`` with the ``python -m zclib`` parser."""
-    v = sub.add_parser("verify-scores",
-                       help="recompute a sample of shipped scores on CPU")
+    v = sub.add_parser(
+        "verify-scores", help="recompute a sample of shipped scores on CPU"
+    )
     _arguments(v).set_defaults(func=_cmd_verify)
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: verify every shipped dataset; exit 1 if any score is out of tolerance."""
-    return _cmd_verify(_arguments(
-        argparse.ArgumentParser(prog="zclib verify-scores")).parse_args(argv))
+    return _cmd_verify(
+        _arguments(argparse.ArgumentParser(prog="zclib verify-scores")).parse_args(argv)
+    )
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    frames = [verify(ds, args.n, args.seed) for ds in args.datasets
-              if results.shipped(ds) is not None]
+    frames = [
+        verify(ds, args.n, args.seed)
+        for ds in args.datasets
+        if results.shipped(ds) is not None
+    ]
     if not frames:
         print("no shipped scores to verify", file=sys.stderr)
         return 1
     df = pd.concat(frames, ignore_index=True)
-    summary = df.groupby(["dataset", "proxy"]).agg(
-        n=("ok", "size"), ok=("ok", "sum"), max_rel_diff=("rel_diff", "max"),
-        median_rel_diff=("rel_diff", "median"), max_abs_diff=("abs_diff", "max"),
-    ).reset_index()
-    summary["rank_rho"] = [rank_agreement(df[(df.dataset == d) & (df.proxy == p)])
-                           for d, p in zip(summary.dataset, summary.proxy,
-                                           strict=True)]
+    summary = (
+        df.groupby(["dataset", "proxy"])
+        .agg(
+            n=("ok", "size"),
+            ok=("ok", "sum"),
+            max_rel_diff=("rel_diff", "max"),
+            median_rel_diff=("rel_diff", "median"),
+            max_abs_diff=("abs_diff", "max"),
+        )
+        .reset_index()
+    )
+    summary["rank_rho"] = [
+        rank_agreement(df[(df.dataset == d) & (df.proxy == p)])
+        for d, p in zip(summary.dataset, summary.proxy, strict=True)
+    ]
     print(summary.to_string(index=False))
     ranks_ok = bool((summary["rank_rho"].fillna(1.0) >= MIN_RANK_RHO).all())
-    payload = {"n_per_dataset": args.n, "seed": args.seed, "rtol": RTOL,
-               "atol_iqr": ATOL_IQR, "min_rank_rho": MIN_RANK_RHO,
-               "all_ok": bool(df["ok"].all()) and ranks_ok,
-               "summary": summary.to_dict(orient="records")}
+    payload = {
+        "n_per_dataset": args.n,
+        "seed": args.seed,
+        "rtol": RTOL,
+        "atol_iqr": ATOL_IQR,
+        "min_rank_rho": MIN_RANK_RHO,
+        "all_ok": bool(df["ok"].all()) and ranks_ok,
+        "summary": summary.to_dict(orient="records"),
+    }
     with open(args.out, "w") as f:
         json.dump(payload, f, indent=2, default=float)
-    print(f"{'OK' if payload['all_ok'] else 'MISMATCH'}: "
-          f"{int(df['ok'].sum())}/{len(df)} "
-          f"scores within tolerance; wrote {args.out}", file=sys.stderr)
+    print(
+        f"{'OK' if payload['all_ok'] else 'MISMATCH'}: "
+        f"{int(df['ok'].sum())}/{len(df)} "
+        f"scores within tolerance; wrote {args.out}",
+        file=sys.stderr,
+    )
     return 0 if payload["all_ok"] else 1

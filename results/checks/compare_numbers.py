@@ -16,8 +16,10 @@ import sys
 from pathlib import Path
 
 # metrics that are measured times (or ratios of them): never equal across runs
-TIMINGS = re.compile(r"lookup_ms_per_run|cpu_seconds|_s_extrapolated|cheapest_vs|"
-                     r"econas_vs|seconds|wall")
+TIMINGS = re.compile(
+    r"lookup_ms_per_run|cpu_seconds|_s_extrapolated|cheapest_vs|"
+    r"econas_vs|seconds|wall"
+)
 
 
 def rows(root: str, name: str, timings: bool = True) -> dict:
@@ -39,14 +41,18 @@ def main(a: str, b: str, names: list[str], timings: bool = True) -> int:
         skipped = len(rows(a, name)) - len(ra)
         diff = [f"  only in {a}: {k}" for k in ra.keys() - rb.keys()]
         diff += [f"  only in {b}: {k}" for k in rb.keys() - ra.keys()]
-        diff += [f"  {k}: {f}: {ra[k].get(f)!r} != {rb[k].get(f)!r}"
-                 for k in ra.keys() & rb.keys()
-                 for f in sorted(set(ra[k]) | set(rb[k]))
-                 if ra[k].get(f) != rb[k].get(f)]
+        diff += [
+            f"  {k}: {f}: {ra[k].get(f)!r} != {rb[k].get(f)!r}"
+            for k in ra.keys() & rb.keys()
+            for f in sorted(set(ra[k]) | set(rb[k]))
+            if ra[k].get(f) != rb[k].get(f)
+        ]
         order = list(ra) == list(rb)
-        print(f"{name}: {len(ra)} rows, {len(diff)} differences"
-              + (f" ({skipped} timing rows left out)" if skipped else "")
-              + ("" if order else " (row order differs)"))
+        print(
+            f"{name}: {len(ra)} rows, {len(diff)} differences"
+            + (f" ({skipped} timing rows left out)" if skipped else "")
+            + ("" if order else " (row order differs)")
+        )
         print("\n".join(sorted(diff)[:50]))
         bad += bool(diff)
     return int(bad > 0)

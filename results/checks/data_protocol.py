@@ -13,6 +13,7 @@ plain) and ``exact_norm+augment`` (foresight_exact, augmented), and reports each
 proxy's Spearman rho with the 200-epoch test accuracy and the paired bootstrap
 difference to ``default``. Writes ``data_protocol_<dataset>.json``.
 """
+
 import json
 import sys
 import time
@@ -24,10 +25,21 @@ from zclib import results, space, stats
 from zclib.provenance import provenance
 from zclib.scoring import score_archs
 
-PROXIES = ["grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov", "naswot",
-           "zico"]
-SETTINGS = {"default": ("foresight", False), "exact_norm": ("foresight_exact", False),
-            "exact_norm+augment": ("foresight_exact", True)}
+PROXIES = [
+    "grad_norm",
+    "snip",
+    "grasp",
+    "fisher",
+    "synflow",
+    "jacob_cov",
+    "naswot",
+    "zico",
+]
+SETTINGS = {
+    "default": ("foresight", False),
+    "exact_norm": ("foresight_exact", False),
+    "exact_norm+augment": ("foresight_exact", True),
+}
 
 
 def main():
@@ -39,14 +51,31 @@ def main():
     for name, (norm, augment) in SETTINGS.items():
         t0 = time.time()
         tabs[name] = results.with_accuracy(
-            score_archs(archs, ds, PROXIES, variant="foresight", norm=norm,
-                        augment=augment, workers=workers, chunk_size=10), ds)
+            score_archs(
+                archs,
+                ds,
+                PROXIES,
+                variant="foresight",
+                norm=norm,
+                augment=augment,
+                workers=workers,
+                chunk_size=10,
+            ),
+            ds,
+        )
         secs[name] = time.time() - t0
     acc = tabs["default"]["test_acc"].to_numpy(dtype=float)
-    out = {"what": __doc__, "dataset": ds, "n": n, "variant": "foresight", "seed": 0,
-           "batch_size": 64, "settings": {k: {"norm": v[0], "augment": v[1]}
-                                          for k, v in SETTINGS.items()},
-           "seconds": secs, "rows": []}
+    out = {
+        "what": __doc__,
+        "dataset": ds,
+        "n": n,
+        "variant": "foresight",
+        "seed": 0,
+        "batch_size": 64,
+        "settings": {k: {"norm": v[0], "augment": v[1]} for k, v in SETTINGS.items()},
+        "seconds": secs,
+        "rows": [],
+    }
     for p in PROXIES:
         base = tabs["default"][p].to_numpy(dtype=float)
         row = {"proxy": p}
@@ -55,23 +84,41 @@ def main():
             rho, lo, hi = stats.bootstrap_ci(x, acc, n_boot=1000, seed=0)
             row[name] = {"rho": rho, "ci95": [lo, hi]}
             if name != "default":
-                pb = stats.paired_bootstrap(x, base, acc, stat="spearman",
-                                            n_boot=1000, seed=0)
-                row[name]["minus_default"] = {"diff": pb["delta"],
-                                              "ci95": [pb["lo"], pb["hi"]]}
+                pb = stats.paired_bootstrap(
+                    x, base, acc, stat="spearman", n_boot=1000, seed=0
+                )
+                row[name]["minus_default"] = {
+                    "diff": pb["delta"],
+                    "ci95": [pb["lo"], pb["hi"]],
+                }
         out["rows"].append(row)
-        print(p, {k: round(v["rho"], 4) for k, v in row.items() if k != "proxy"},
-              {k: round(v["minus_default"]["diff"], 4) for k, v in row.items()
-               if k not in ("proxy", "default")}, flush=True)
-    diffs = [r[k]["minus_default"]["diff"] for r in out["rows"]
-             for k in ("exact_norm", "exact_norm+augment")]
+        print(
+            p,
+            {k: round(v["rho"], 4) for k, v in row.items() if k != "proxy"},
+            {
+                k: round(v["minus_default"]["diff"], 4)
+                for k, v in row.items()
+                if k not in ("proxy", "default")
+            },
+            flush=True,
+        )
+    diffs = [
+        r[k]["minus_default"]["diff"]
+        for r in out["rows"]
+        for k in ("exact_norm", "exact_norm+augment")
+    ]
     assert np.isfinite(diffs).all()
-    out["diff_range"] = {k: [min(r[k]["minus_default"]["diff"] for r in out["rows"]),
-                             max(r[k]["minus_default"]["diff"] for r in out["rows"])]
-                         for k in ("exact_norm", "exact_norm+augment")}
+    out["diff_range"] = {
+        k: [
+            min(r[k]["minus_default"]["diff"] for r in out["rows"]),
+            max(r[k]["minus_default"]["diff"] for r in out["rows"]),
+        ]
+        for k in ("exact_norm", "exact_norm+augment")
+    }
     out["provenance"] = provenance()
     Path(__file__).with_name(f"data_protocol_{ds}.json").write_text(
-        json.dumps(out, indent=2, default=str))
+        json.dumps(out, indent=2, default=str)
+    )
 
 
 if __name__ == "__main__":

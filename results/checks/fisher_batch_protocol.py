@@ -6,6 +6,7 @@ Foresight-network fisher on the first N cells of the seed-0 sample, CIFAR-100:
 (a) one fixed batch for all cells (our scorer), (b) batch index k for the k-th cell.
 Writes fisher_batch_protocol_cifar100.json.
 """
+
 import json
 import sys
 import time
@@ -23,8 +24,9 @@ torch.set_num_threads(1)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 ds = "cifar100"
 archs = space.sample(N, 0)
-fixed = results.compute_scores(ds, ["fisher"], n_archs=N, variant="foresight",
-                            progress=False)
+fixed = results.compute_scores(
+    ds, ["fisher"], n_archs=N, variant="foresight", progress=False
+)
 per = []
 t0 = time.time()
 for k, a in enumerate(archs):
@@ -34,13 +36,21 @@ for k, a in enumerate(archs):
     if k % 50 == 0:
         print(k, time.time() - t0, flush=True)
 acc = results.with_accuracy(fixed, ds)["test_acc"].to_numpy()
-out = {"what": __doc__, "n": N, "dataset": ds, "variant": "foresight",
-       "published": 0.385}
-for name, x in (("fixed_batch", fixed["fisher"].to_numpy()),
-                ("batch_per_arch", np.array(per))):
+out = {
+    "what": __doc__,
+    "n": N,
+    "dataset": ds,
+    "variant": "foresight",
+    "published": 0.385,
+}
+for name, x in (
+    ("fixed_batch", fixed["fisher"].to_numpy()),
+    ("batch_per_arch", np.array(per)),
+):
     rho, lo, hi = stats.bootstrap_ci(x, acc, n_boot=1000, seed=0)
     out[name] = {"spearman_test_acc": rho, "ci95": [lo, hi]}
 out["provenance"] = provenance()
 print(json.dumps(out, indent=1, default=str))
 Path(__file__).with_name("fisher_batch_protocol_cifar100.json").write_text(
-    json.dumps(out, indent=2, default=str))
+    json.dumps(out, indent=2, default=str)
+)

@@ -13,6 +13,7 @@ the scorer (seed 0, batch 64), beside the with-BN table shipped under
 would land nearer the published |rho|; nothing in the reference code says the
 published run used one. Writes ``fisher_bn_free_<dataset>.json``.
 """
+
 import json
 import multiprocessing as mp
 import sys
@@ -46,10 +47,13 @@ def main():
     archs = space.sample(n, 0)
     if results.variant_coverage(ds, "fisher", "foresight") < len(archs):
         # a subset check: only where the shipped with-BN table covers the cells
-        sys.exit(f"the shipped foresight fisher table of {ds} lacks some of the "
-                 f"first {n} cells")
-    with_bn = results.compute_scores(ds, ["fisher"], n_archs=n, variant="foresight",
-                                  progress=False)
+        sys.exit(
+            f"the shipped foresight fisher table of {ds} lacks some of the "
+            f"first {n} cells"
+        )
+    with_bn = results.compute_scores(
+        ds, ["fisher"], n_archs=n, variant="foresight", progress=False
+    )
     t0 = time.time()
     chunks = [archs[i::workers] for i in range(workers)]
     with mp.get_context("spawn").Pool(workers) as pool:
@@ -59,18 +63,29 @@ def main():
         free[i::workers] = part
     secs = time.time() - t0
     acc = results.with_accuracy(with_bn, ds)["test_acc"].to_numpy(dtype=float)
-    pub = reference.published("abdelfattah2021", "table_spearman_nb201", ds,
-                              "spearman_all", "fisher")
-    out = {"what": __doc__, "dataset": ds, "n": n, "seed": 0, "batch_size": 64,
-           "published_abs_rho": float(pub["value"].iloc[0]), "seconds": secs}
-    for name, x in (("with_bn", with_bn["fisher"].to_numpy(dtype=float)),
-                    ("bn_free", free)):
+    pub = reference.published(
+        "abdelfattah2021", "table_spearman_nb201", ds, "spearman_all", "fisher"
+    )
+    out = {
+        "what": __doc__,
+        "dataset": ds,
+        "n": n,
+        "seed": 0,
+        "batch_size": 64,
+        "published_abs_rho": float(pub["value"].iloc[0]),
+        "seconds": secs,
+    }
+    for name, x in (
+        ("with_bn", with_bn["fisher"].to_numpy(dtype=float)),
+        ("bn_free", free),
+    ):
         rho, lo, hi = stats.bootstrap_ci(x, acc, n_boot=1000, seed=0)
         out[name] = {"rho": rho, "abs_rho": abs(rho), "ci95_signed": [lo, hi]}
         print(name, round(rho, 4), [round(lo, 4), round(hi, 4)], flush=True)
     out["provenance"] = provenance()
     Path(__file__).with_name(f"fisher_bn_free_{ds}.json").write_text(
-        json.dumps(out, indent=2, default=str))
+        json.dumps(out, indent=2, default=str)
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,18 @@ from zclib.bench.official import CACHE_ENV, OFFICIAL_NAME, OFFICIAL_RELPATHS
 from zclib.bench.schema import COLUMNS
 
 __all__ = [
-    "CACHE_ENV", "COLUMNS", "CSV_RELPATHS", "OFFICIAL_NAME", "OFFICIAL_RELPATHS",
-    "arch_strings", "clear_cache", "csv_tables", "load_table", "loader", "official",
-    "report", "schema", "sources",
+    "CACHE_ENV",
+    "COLUMNS",
+    "CSV_RELPATHS",
+    "OFFICIAL_NAME",
+    "OFFICIAL_RELPATHS",
+    "arch_strings",
+    "clear_cache",
+    "csv_tables",
+    "load_table",
+    "loader",
+    "official",
+    "report",
+    "schema",
+    "sources",
 ]

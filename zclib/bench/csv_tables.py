@@ -22,9 +22,11 @@ CSV_RELPATHS = (
     "nats-bench/nats_tss_12ep_acc.csv",  # 12-epoch valid/test acc
     "nats-bench/nats_tss_200ep_per_seed.csv",  # 200-epoch per-seed results
 )
-_CSV_TEST_COLUMN = {"cifar10": "CIFAR10TestAccuracy200Epochs",
-                    "cifar100": "CIFAR100TestAccuracy200Epochs",
-                    "ImageNet16-120": "ImageNetTestAccuracy200Epochs"}
+_CSV_TEST_COLUMN = {
+    "cifar10": "CIFAR10TestAccuracy200Epochs",
+    "cifar100": "CIFAR100TestAccuracy200Epochs",
+    "ImageNet16-120": "ImageNetTestAccuracy200Epochs",
+}
 
 
 def csv_table(ds: str, test_csv: Path, ep12_csv: Path, seeds_csv: Path):
@@ -32,12 +34,14 @@ def csv_table(ds: str, test_csv: Path, ep12_csv: Path, seeds_csv: Path):
     test = pd.read_csv(test_csv)
     if len(test) != NUM_ARCHS:
         raise ValueError(f"{test_csv}: {len(test)} rows, expected {NUM_ARCHS}")
-    df = pd.DataFrame({
-        "index": np.arange(NUM_ARCHS),  # row i of this file is benchmark index i
-        "arch_str": test["ArchitectureString"],
-        "unique_str": test["UniqueString"],
-        "test_acc": test[_CSV_TEST_COLUMN[ds]],
-    })
+    df = pd.DataFrame(
+        {
+            "index": np.arange(NUM_ARCHS),  # row i of this file is benchmark index i
+            "arch_str": test["ArchitectureString"],
+            "unique_str": test["UniqueString"],
+            "test_acc": test[_CSV_TEST_COLUMN[ds]],
+        }
+    )
 
     ep12 = pd.read_csv(ep12_csv).set_index("index").sort_index()
     _check_indices(ep12.index, ep12_csv)
@@ -64,8 +68,10 @@ def csv_table(ds: str, test_csv: Path, ep12_csv: Path, seeds_csv: Path):
 def _check_indices(index: pd.Index, where) -> None:
     if not index.equals(pd.RangeIndex(NUM_ARCHS)):
         missing = sorted(set(range(NUM_ARCHS)) - set(index))[:5]
-        raise ValueError(f"{where}: indices are not exactly 0..{NUM_ARCHS - 1} "
-                         f"({len(index)} rows; first missing: {missing})")
+        raise ValueError(
+            f"{where}: indices are not exactly 0..{NUM_ARCHS - 1} "
+            f"({len(index)} rows; first missing: {missing})"
+        )
 
 
 def _check_same_archs(a: pd.Series, b: pd.Series, file_a, file_b) -> None:

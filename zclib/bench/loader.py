@@ -86,19 +86,33 @@ def report() -> list[dict]:
         if not folder.is_dir():
             continue
         n, complete, note = official_status(folder)
-        found.append({"kind": "official", "path": str(folder), "n_archs": n,
-                      "datasets": list(names.DATASETS), "complete": complete,
-                      "note": note})
+        found.append(
+            {
+                "kind": "official",
+                "path": str(folder),
+                "n_archs": n,
+                "datasets": list(names.DATASETS),
+                "complete": complete,
+                "note": note,
+            }
+        )
     files = [paths.find_data(rel) for rel in CSV_RELPATHS]
     if files[0] is not None:
         with open(files[0]) as f:
             n = sum(1 for _ in f) - 1  # minus the header line
-        missing = [Path(r).name for r, p in zip(CSV_RELPATHS, files, strict=True)
-                   if p is None]
-        found.append({"kind": "csv", "path": str(files[0].parent), "n_archs": n,
-                      "datasets": list(names.DATASETS),
-                      "complete": n == NUM_ARCHS and not missing,
-                      "note": f"missing {', '.join(missing)}" if missing else ""})
+        missing = [
+            Path(r).name for r, p in zip(CSV_RELPATHS, files, strict=True) if p is None
+        ]
+        found.append(
+            {
+                "kind": "csv",
+                "path": str(files[0].parent),
+                "n_archs": n,
+                "datasets": list(names.DATASETS),
+                "complete": n == NUM_ARCHS and not missing,
+                "note": f"missing {', '.join(missing)}" if missing else "",
+            }
+        )
     return found
 
 
@@ -124,10 +138,11 @@ def _load_table_cached(ds: str, source: str, _roots, _torch_home, cache_dir: str
         extra["conversion"] = df.attrs  # stored in the Parquet file
     else:
         df, extra = csv_table(ds, *src.paths), {}
-    df.attrs = {"dataset": ds,
-                "source": {"kind": src.kind, "paths": [str(p) for p in src.paths],
-                           **extra},
-                "notes": list(src.notes)}
+    df.attrs = {
+        "dataset": ds,
+        "source": {"kind": src.kind, "paths": [str(p) for p in src.paths], **extra},
+        "notes": list(src.notes),
+    }
     return df
 
 

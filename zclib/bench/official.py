@@ -35,8 +35,11 @@ CACHE_VERSION = 1  # bump when the converted columns change: old caches are igno
 META_FILE = "meta.pickle.pbz2"
 CELL_FILE = re.compile(r"\d+\.pickle\.pbz2")  # 000123.pickle.pbz2 (or 123.pickle...)
 # Where the validation accuracy comes from: CIFAR-10's own run has no valid split.
-_VALID_SPLIT = {"cifar10": "cifar10-valid", "cifar100": "cifar100",
-                "ImageNet16-120": "ImageNet16-120"}
+_VALID_SPLIT = {
+    "cifar10": "cifar10-valid",
+    "cifar100": "cifar100",
+    "ImageNet16-120": "ImageNet16-120",
+}
 
 
 def parquet_cache_dir(cache_dir=None) -> Path:
@@ -58,8 +61,14 @@ def official_status(folder: Path) -> tuple[int, bool, str]:
     if not (folder / META_FILE).is_file():
         return n, False, f"skipped {folder}: no {META_FILE}"
     if n < NUM_ARCHS:
-        return n, False, (f"skipped {folder}: data for {n} of {NUM_ARCHS} cells "
-                          "(an incomplete copy, or the small test sample)")
+        return (
+            n,
+            False,
+            (
+                f"skipped {folder}: data for {n} of {NUM_ARCHS} cells "
+                "(an incomplete copy, or the small test sample)"
+            ),
+        )
     return n, True, ""
 
 
@@ -68,8 +77,7 @@ def create_api(folder: Path):
     return nats_bench.create(str(folder), "tss", fast_mode=True, verbose=False)
 
 
-def official_rows(api_or_path, dataset: str,
-                  indices: Iterable[int]) -> pd.DataFrame:
+def official_rows(api_or_path, dataset: str, indices: Iterable[int]) -> pd.DataFrame:
     """Tidy rows of ``dataset`` for some benchmark indices, from the official API.
 
     Works on partial folders (such as the 3-cell test sample), unlike
@@ -91,13 +99,15 @@ def official_rows(api_or_path, dataset: str,
     return official_tables(api, indices, (ds,), progress=False)[ds]
 
 
-def official_tables(api, indices: Iterable[int], datasets: Sequence[str],
-                     progress: bool) -> dict[str, pd.DataFrame]:
+def official_tables(
+    api, indices: Iterable[int], datasets: Sequence[str], progress: bool
+) -> dict[str, pd.DataFrame]:
     """Query every index once for all ``datasets`` (each cell file is read once)."""
     indices = [int(i) for i in indices]  # the API wants plain ints
     rows: dict[str, list[dict]] = {ds: [] for ds in datasets}
-    bar = tqdm(indices, desc="NATS-Bench tss -> Parquet", unit="arch",
-               disable=not progress)
+    bar = tqdm(
+        indices, desc="NATS-Bench tss -> Parquet", unit="arch", disable=not progress
+    )
     for i in bar:
         try:
             arch = api.arch(i)
@@ -107,14 +117,23 @@ def official_tables(api, indices: Iterable[int], datasets: Sequence[str],
             # would otherwise dominate the conversion time.
             meta = api.query_meta_info_by_index(i, hp="200")
             for ds in datasets:
-                rows[ds].append({"index": i, "arch_str": arch, "unique_str": unique,
-                                 **_official_row(api, i, ds, meta)})
+                rows[ds].append(
+                    {
+                        "index": i,
+                        "arch_str": arch,
+                        "unique_str": unique,
+                        **_official_row(api, i, ds, meta),
+                    }
+                )
         except AssertionError as e:  # how nats_bench reports a missing cell file
             raise LookupError(f"benchmark index {i}: {e}") from e
         _forget(api, i)
-    return {ds: tidy(pd.DataFrame(r, columns=[c for c in COLUMNS
-                                               if c != "train_time_12ep_s"]))
-            for ds, r in rows.items()}
+    return {
+        ds: tidy(
+            pd.DataFrame(r, columns=[c for c in COLUMNS if c != "train_time_12ep_s"])
+        )
+        for ds, r in rows.items()
+    }
 
 
 def _official_row(api, i: int, ds: str, meta) -> dict:
@@ -125,14 +144,20 @@ def _official_row(api, i: int, ds: str, meta) -> dict:
     """
     valid_ds = _VALID_SPLIT[ds]
     more = api.get_more_info(i, ds, hp="200", is_random=False)
-    valid = (more if valid_ds == ds
-             else api.get_more_info(i, valid_ds, hp="200", is_random=False))
+    valid = (
+        more
+        if valid_ds == ds
+        else api.get_more_info(i, valid_ds, hp="200", is_random=False)
+    )
     cost = meta.get_compute_costs(ds)  # params, flops: same for every hp
     seeds = meta.get_dataset_seeds(valid_ds)
     try:
         m12 = api.get_more_info(i, ds, hp="12", is_random=False)
-        v12 = (m12 if valid_ds == ds
-               else api.get_more_info(i, valid_ds, hp="12", is_random=False))
+        v12 = (
+            m12
+            if valid_ds == ds
+            else api.get_more_info(i, valid_ds, hp="12", is_random=False)
+        )
         test_12, valid_12 = m12["test-accuracy"], v12["valid-accuracy"]
     except KeyError:  # this cell has no 12-epoch results
         test_12 = valid_12 = np.nan
@@ -165,8 +190,11 @@ def fingerprint(folder: Path) -> str:
     """
     h = hashlib.sha256(f"zclib-bench-v{CACHE_VERSION}".encode())
     h.update((folder / META_FILE).read_bytes())
-    cells = sorted((e.name, e.stat().st_size) for e in os.scandir(folder)
-                   if CELL_FILE.fullmatch(e.name))
+    cells = sorted(
+        (e.name, e.stat().st_size)
+        for e in os.scandir(folder)
+        if CELL_FILE.fullmatch(e.name)
+    )
     h.update(repr(cells).encode())
     return h.hexdigest()[:16]
 
@@ -189,8 +217,12 @@ def load_official(folder: Path, ds: str, cache_dir: Path):
     tables = official_tables(api, range(NUM_ARCHS), names.DATASETS, progress=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        table.attrs = {"dataset": name, "converted_from": str(folder),
-                       "fingerprint": fp, "cache_version": CACHE_VERSION,
-                       "nats_bench": importlib.metadata.version("nats_bench")}
+        table.attrs = {
+            "dataset": name,
+            "converted_from": str(folder),
+            "fingerprint": fp,
+            "cache_version": CACHE_VERSION,
+            "nats_bench": importlib.metadata.version("nats_bench"),
+        }
         fileio.write_parquet_atomic(table, _cache_path(cache_dir, fp, name))
     return tables[ds], extra

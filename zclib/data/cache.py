@@ -45,12 +45,17 @@ def fingerprint(source: DataSource, split: str) -> str:
     elif source.format == "image-folder":
         if not (source.path / split).is_dir():
             raise FileNotFoundError(f"{source.path}: no {split}/<class>/ folders")
-        files = [source.path / split,
-                 *sorted(p for p in (source.path / split).iterdir() if p.is_dir())]
+        files = [
+            source.path / split,
+            *sorted(p for p in (source.path / split).iterdir() if p.is_dir()),
+        ]
     else:
         files = split_files(source, split)
-    stats = [(str(f.resolve()), st.st_size, st.st_mtime_ns)
-             for f in files for st in [f.stat()]]
+    stats = [
+        (str(f.resolve()), st.st_size, st.st_mtime_ns)
+        for f in files
+        for st in [f.stat()]
+    ]
     blob = json.dumps([CACHE_VERSION, source.dataset, source.format, split, stats])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -70,8 +75,9 @@ def _save_npz(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
 
 
 @functools.lru_cache(maxsize=8)
-def cached_arrays(source: DataSource, split: str, fp: str, cache: Path
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def cached_arrays(
+    source: DataSource, split: str, fp: str, cache: Path
+) -> tuple[np.ndarray, np.ndarray]:
     npz = cache / f"{source.dataset}-{split}-{fp}.npz"
     if npz.exists():
         try:
@@ -113,8 +119,9 @@ class ImageSplit:
         return len(self.labels)
 
 
-def load_dataset(dataset: str, split: str = "train", *,
-                 cache: str | Path | None = None) -> ImageSplit:
+def load_dataset(
+    dataset: str, split: str = "train", *, cache: str | Path | None = None
+) -> ImageSplit:
     """Load one split, from the in-process cache, the .npz cache, or the source.
 
     Args:
@@ -128,13 +135,15 @@ def load_dataset(dataset: str, split: str = "train", *,
     ds = names.canonical_dataset(dataset)
     check_split(ds, split)
     source = find_source(ds)
-    images, labels = cached_arrays(source, split, fingerprint(source, split),
-                                    cache_dir(cache))
+    images, labels = cached_arrays(
+        source, split, fingerprint(source, split), cache_dir(cache)
+    )
     return ImageSplit(images, labels, source, split)
 
 
-def load_split(dataset: str, split: str = "train", *,
-               cache: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_split(
+    dataset: str, split: str = "train", *, cache: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(images uint8 N x H x W x 3, labels int64 N)``; see :func:`load_dataset`."""
     s = load_dataset(dataset, split, cache=cache)
     return s.images, s.labels

@@ -1,7 +1,7 @@
 """Decoding a split from its source: official pickles, a JPEG folder tree, its tar.
 
-    from zclib.data import decode_split, find_source
-    images, labels = decode_split(find_source("cifar10"), "test")   # no caching
+from zclib.data import decode_split, find_source
+images, labels = decode_split(find_source("cifar10"), "test")   # no caching
 """
 
 from __future__ import annotations
@@ -18,8 +18,18 @@ from zclib.data.pickles import chw_rows_to_hwc, read_batch
 from zclib.data.sources import DataSource, check_split, split_files
 
 PROGRESS_MIN = 1000  # show a tqdm bar when decoding at least this many JPEGs
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck")  # = labels 0..9
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)  # = labels 0..9
 IMAGE_EXTS = (".jpg", ".jpeg", ".png")
 IMAGENET16_KEEP = 120  # ImageNet16-120 = classes 1..120 of the 1,000
 IMAGE_SIZE = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}  # pixels
@@ -28,8 +38,13 @@ IMAGE_SIZE = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}  # pixels
 def _decode_images(blobs: list[tuple[str, bytes]], size: int) -> np.ndarray:
     """JPEG/PNG bytes -> uint8 N x size x size x 3, in the order given."""
     out = np.empty((len(blobs), size, size, 3), np.uint8)
-    bar = tqdm(blobs, desc="decoding images", unit="img",
-               disable=len(blobs) < PROGRESS_MIN, leave=False)
+    bar = tqdm(
+        blobs,
+        desc="decoding images",
+        unit="img",
+        disable=len(blobs) < PROGRESS_MIN,
+        leave=False,
+    )
     for i, (name, blob) in enumerate(bar):
         with Image.open(io.BytesIO(blob)) as im:
             if im.size != (size, size):  # checked on the header, before decoding
@@ -41,8 +56,9 @@ def _decode_images(blobs: list[tuple[str, bytes]], size: int) -> np.ndarray:
 def _class_label(name: str) -> int:
     cls = name.split("/")[-2]  # .../<split>/<class name>/<file>
     if cls not in CIFAR10_CLASSES:
-        raise ValueError(f"{name}: unknown class folder {cls!r}; "
-                         f"expected one of {CIFAR10_CLASSES}")
+        raise ValueError(
+            f"{name}: unknown class folder {cls!r}; expected one of {CIFAR10_CLASSES}"
+        )
     return CIFAR10_CLASSES.index(cls)
 
 
@@ -53,8 +69,12 @@ def _read_image_tree(source: DataSource, split: str) -> list[tuple[str, bytes]]:
         with tarfile.open(source.path, "r:*") as tf:
             for m in tf:  # one streaming pass; never extracted to disk
                 parts = m.name.split("/")
-                if (m.isfile() and len(parts) >= 3 and parts[-3] == split
-                        and parts[-1].lower().endswith(IMAGE_EXTS)):
+                if (
+                    m.isfile()
+                    and len(parts) >= 3
+                    and parts[-3] == split
+                    and parts[-1].lower().endswith(IMAGE_EXTS)
+                ):
                     blobs.append((m.name, tf.extractfile(m).read()))
     else:
         root = source.path / split
@@ -87,15 +107,19 @@ def decode_split(source: DataSource, split: str) -> tuple[np.ndarray, np.ndarray
         blobs = _read_image_tree(source, split)
         labels = np.array([_class_label(n) for n, _ in blobs], np.int64)
         return _decode_images(blobs, size), labels
-    label_key = {"cifar10": "labels", "cifar100": "fine_labels",
-                 "ImageNet16-120": "labels"}[ds]
+    label_key = {
+        "cifar10": "labels",
+        "cifar100": "fine_labels",
+        "ImageNet16-120": "labels",
+    }[ds]
     chunks, label_chunks = [], []
     for f in split_files(source, split):
         data, labels = read_batch(f, label_key, 3 * size * size)
         lo, hi = (1, 1000) if ds == "ImageNet16-120" else (0, names.NUM_CLASSES[ds] - 1)
         if labels.size and (labels.min() < lo or labels.max() > hi):
-            raise ValueError(f"{f}: labels outside {lo}..{hi} "
-                             f"({labels.min()}..{labels.max()})")
+            raise ValueError(
+                f"{f}: labels outside {lo}..{hi} ({labels.min()}..{labels.max()})"
+            )
         if ds == "ImageNet16-120":  # keep classes 1..120, shift to 0..119
             keep = labels <= IMAGENET16_KEEP
             data, labels = data[keep], labels[keep] - 1

@@ -1,7 +1,7 @@
 """What image data this machine has: one row per dataset (``python -m zclib data``).
 
-    from zclib.data import report
-    [(r["dataset"], r["found"], r["n_train"]) for r in report()]
+from zclib.data import report
+[(r["dataset"], r["found"], r["n_train"]) for r in report()]
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ from zclib.data.cache import load_dataset
 from zclib.data.sources import CANDIDATES, HOW_TO_GET, find_source
 
 # Official sizes, to flag subsets in report(): (train, test) images.
-OFFICIAL_SIZES = {"cifar10": (50_000, 10_000), "cifar100": (50_000, 10_000),
-                  "ImageNet16-120": (151_700, 6_000)}
+OFFICIAL_SIZES = {
+    "cifar10": (50_000, 10_000),
+    "cifar100": (50_000, 10_000),
+    "ImageNet16-120": (151_700, 6_000),
+}
 
 
 def report(*, cache: str | Path | None = None) -> list[dict]:
@@ -33,9 +36,18 @@ def report(*, cache: str | Path | None = None) -> list[dict]:
     """
     rows = []
     for ds in names.DATASETS:
-        row = {"dataset": ds, "found": False, "path": None, "format": None,
-               "stand_in": None, "n_train": None, "n_test": None,
-               "complete": False, "note": "", "searched": None}
+        row = {
+            "dataset": ds,
+            "found": False,
+            "path": None,
+            "format": None,
+            "stand_in": None,
+            "n_train": None,
+            "n_test": None,
+            "complete": False,
+            "note": "",
+            "searched": None,
+        }
         try:
             src = find_source(ds)
         except FileNotFoundError:
@@ -43,8 +55,9 @@ def report(*, cache: str | Path | None = None) -> list[dict]:
             row["note"] = f"not found; {HOW_TO_GET[ds]}"
             rows.append(row)
             continue
-        row.update(found=True, path=str(src.path), format=src.format,
-                   stand_in=src.stand_in)
+        row.update(
+            found=True, path=str(src.path), format=src.format, stand_in=src.stand_in
+        )
         notes = [src.note] if src.note else []
         for split in ("train", "test"):
             try:

@@ -1,7 +1,7 @@
 """Normalisation constants (RGB mean and std of images in [0, 1]), one table by name.
 
-    from zclib.data import normalization
-    mean, std = normalization("cifar10", "foresight")
+from zclib.data import normalization
+mean, std = normalization("cifar10", "foresight")
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Dataset pickles, read safely: only numpy array reconstruction is admitted.
 
-    from zclib.data import load_pickle
-    d = load_pickle("cifar-10-batches-py/data_batch_1")   # {'data': ..., 'labels': ...}
+from zclib.data import load_pickle
+d = load_pickle("cifar-10-batches-py/data_batch_1")   # {'data': ..., 'labels': ...}
 """
 
 from __future__ import annotations
@@ -75,24 +75,36 @@ def load_pickle(path: str | Path):
             if str(path) in str(e):
                 raise
             raise pickle.UnpicklingError(
-                f"{path}: corrupt or truncated pickle ({e})") from e
-        except (EOFError, ValueError, TypeError, IndexError, KeyError,
-                AttributeError, MemoryError, struct.error) as e:
+                f"{path}: corrupt or truncated pickle ({e})"
+            ) from e
+        except (
+            EOFError,
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            AttributeError,
+            MemoryError,
+            struct.error,
+        ) as e:
             raise pickle.UnpicklingError(
                 f"{path}: corrupt or truncated pickle "
-                f"({type(e).__name__}: {e}); re-download the file") from e
+                f"({type(e).__name__}: {e}); re-download the file"
+            ) from e
 
 
 def _str_keys(obj, path: Path) -> dict:
     """A pickled dict with str keys (python-3 bytes keys are decoded)."""
     if not isinstance(obj, dict):
         raise ValueError(f"{path}: expected a dict, got {type(obj).__name__}")
-    return {k.decode("latin1") if isinstance(k, bytes) else k: v
-            for k, v in obj.items()}
+    return {
+        k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()
+    }
 
 
-def read_batch(path: Path, label_key: str, row_len: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def read_batch(
+    path: Path, label_key: str, row_len: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(data N x row_len uint8, labels N int64) of one official batch, validated."""
     d = _str_keys(load_pickle(path), path)
     for key in ("data", label_key):
@@ -108,8 +120,10 @@ def read_batch(path: Path, label_key: str, row_len: int
             raise ValueError(f"{path}: 'data' must be uint8 pixels, got {data.dtype}")
         data = data.astype(np.uint8)
     if labels.ndim != 1 or len(labels) != len(data):
-        raise ValueError(f"{path}: {label_key!r} has shape {labels.shape}, "
-                         f"expected ({len(data)},) to match 'data'")
+        raise ValueError(
+            f"{path}: {label_key!r} has shape {labels.shape}, "
+            f"expected ({len(data)},) to match 'data'"
+        )
     if labels.size and labels.dtype.kind not in "iu":
         raise ValueError(f"{path}: {label_key!r} must be integers, got {labels.dtype}")
     return data, labels.astype(np.int64)

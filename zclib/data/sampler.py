@@ -27,12 +27,19 @@ class Batch:
     meta: dict
 
 
-def get_batch(dataset: str, batch_size: int = 64, seed: int = 0,
-              split: str = "train", norm: str = "foresight", index: int = 0,
-              device: str | torch.device = "cpu",
-              dtype: torch.dtype = torch.float32, *,
-              augment: bool = False,
-              cache: str | Path | None = None) -> Batch:
+def get_batch(
+    dataset: str,
+    batch_size: int = 64,
+    seed: int = 0,
+    split: str = "train",
+    norm: str = "foresight",
+    index: int = 0,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    *,
+    augment: bool = False,
+    cache: str | Path | None = None,
+) -> Batch:
     """Draw a deterministic minibatch (independent of the global RNG state).
 
     The indices are ``default_rng([seed, index]).choice(N, batch_size,
@@ -62,8 +69,10 @@ def get_batch(dataset: str, batch_size: int = 64, seed: int = 0,
         indices.
     """
     if seed < 0 or index < 0 or batch_size < 1:
-        raise ValueError(f"need seed >= 0, index >= 0, batch_size >= 1; got "
-                         f"seed={seed}, index={index}, batch_size={batch_size}")
+        raise ValueError(
+            f"need seed >= 0, index >= 0, batch_size >= 1; got "
+            f"seed={seed}, index={index}, batch_size={batch_size}"
+        )
     mean, std = normalization(dataset, norm)
     s = load_dataset(dataset, split, cache=cache)
     n = len(s)
@@ -71,7 +80,8 @@ def get_batch(dataset: str, batch_size: int = 64, seed: int = 0,
         raise ValueError(
             f"batch_size={batch_size} exceeds the {n} images of {s.source.dataset} "
             f"{split!r} at {s.source.path}"
-            + (" (a stand-in)" if s.source.stand_in else ""))
+            + (" (a stand-in)" if s.source.stand_in else "")
+        )
     idx = np.random.default_rng([seed, index]).choice(n, size=batch_size, replace=False)
     images = s.images[idx]
     if augment:
@@ -82,12 +92,23 @@ def get_batch(dataset: str, batch_size: int = 64, seed: int = 0,
     sd = torch.tensor(std, dtype=dtype, device=device).view(1, 3, 1, 1)
     x = ((x - m) / sd).contiguous()
     y = torch.from_numpy(s.labels[idx]).to(device)
-    meta = {"dataset": s.source.dataset, "split": split, "seed": seed,
-            "batch_size": batch_size, "index": index, "norm": norm,
-            "augment": bool(augment),
-            "mean": tuple(mean), "std": tuple(std), "source": str(s.source.path),
-            "format": s.source.format, "stand_in": s.source.stand_in,
-            "note": s.source.note, "n_images": n, "indices": idx.tolist()}
+    meta = {
+        "dataset": s.source.dataset,
+        "split": split,
+        "seed": seed,
+        "batch_size": batch_size,
+        "index": index,
+        "norm": norm,
+        "augment": bool(augment),
+        "mean": tuple(mean),
+        "std": tuple(std),
+        "source": str(s.source.path),
+        "format": s.source.format,
+        "stand_in": s.source.stand_in,
+        "note": s.source.note,
+        "n_images": n,
+        "indices": idx.tolist(),
+    }
     return Batch(x, y, meta)
 
 

@@ -1,7 +1,7 @@
 """Where each dataset is found, in which format, and which files a split reads.
 
-    from zclib.data import find_source
-    find_source("cifar10")     # DataSource(dataset='cifar10', path=..., format=...)
+from zclib.data import find_source
+find_source("cifar10")     # DataSource(dataset='cifar10', path=..., format=...)
 """
 
 from __future__ import annotations
@@ -12,26 +12,34 @@ from pathlib import Path
 
 from zclib import names, paths
 
-SPLITS = {"cifar10": ("train", "test"), "cifar100": ("train", "test"),
-          "ImageNet16-120": ("train", "valid", "test")}
+SPLITS = {
+    "cifar10": ("train", "test"),
+    "cifar100": ("train", "test"),
+    "ImageNet16-120": ("train", "valid", "test"),
+}
 # Discovery candidates, in preference order (official pickles first).
 CANDIDATES = {
-    "cifar10": ("cifar-10-batches-py", "cifar10/cifar-10-batches-py",
-                "cifar10-images", "cifar10/cifar10-images",
-                "cifar10-images.tar.gz", "cifar10/cifar10-images.tar.gz"),
+    "cifar10": (
+        "cifar-10-batches-py",
+        "cifar10/cifar-10-batches-py",
+        "cifar10-images",
+        "cifar10/cifar10-images",
+        "cifar10-images.tar.gz",
+        "cifar10/cifar10-images.tar.gz",
+    ),
     "cifar100": ("cifar-100-python", "cifar100/cifar-100-python"),
     "ImageNet16-120": ("ImageNet16", "imagenet16-120/ImageNet16"),
 }
 HOW_TO_GET = {
     "cifar10": "download cifar-10-python.tar.gz from "
-               "https://www.cs.toronto.edu/~kriz/cifar.html and extract it "
-               "(gives cifar-10-batches-py/)",
+    "https://www.cs.toronto.edu/~kriz/cifar.html and extract it "
+    "(gives cifar-10-batches-py/)",
     "cifar100": "download cifar-100-python.tar.gz from "
-                "https://www.cs.toronto.edu/~kriz/cifar.html and extract it "
-                "(gives cifar-100-python/)",
+    "https://www.cs.toronto.edu/~kriz/cifar.html and extract it "
+    "(gives cifar-100-python/)",
     "ImageNet16-120": "get the ImageNet16 files of the downsampled ImageNet "
-                      "(https://image-net.org/download-images, 'Imagenet16' "
-                      "train_data_batch_1..10 and val_data) into a folder ImageNet16/",
+    "(https://image-net.org/download-images, 'Imagenet16' "
+    "train_data_batch_1..10 and val_data) into a folder ImageNet16/",
 }
 
 
@@ -49,12 +57,16 @@ class DataSource:
 def _imagenet16_note(path: Path) -> tuple[bool, str]:
     batches = sorted(path.glob("train_data_batch_*"))
     has_val = (path / "val_data").exists()
-    if (path / "classes.txt").exists() or (path.parent / "classes.txt").exists() or (
-        len(batches) <= 1 and not has_val
+    if (
+        (path / "classes.txt").exists()
+        or (path.parent / "classes.txt").exists()
+        or (len(batches) <= 1 and not has_val)
     ):
-        return True, ("stand-in, not the official ImageNet16-120: real ImageNet "
-                      "photographs downsampled to 16x16, one per class; only the "
-                      "first ten classes follow the official label order")
+        return True, (
+            "stand-in, not the official ImageNet16-120: real ImageNet "
+            "photographs downsampled to 16x16, one per class; only the "
+            "first ten classes follow the official label order"
+        )
     missing = [] if has_val else ["val_data"]
     if len(batches) < 10:
         missing.append(f"{10 - len(batches)} of 10 train_data_batch files")
@@ -90,11 +102,19 @@ def find_source(dataset: str) -> DataSource:
         stand_in, note = _imagenet16_note(path)
         return DataSource(ds, path, "imagenet16-pickle", stand_in, note)
     if path.is_file():  # cifar10-images.tar.gz
-        return DataSource(ds, path, "image-tar",
-                          note="JPEG re-encoding: pixels differ slightly from official")
+        return DataSource(
+            ds,
+            path,
+            "image-tar",
+            note="JPEG re-encoding: pixels differ slightly from official",
+        )
     if path.name.endswith("images"):
-        return DataSource(ds, path, "image-folder",
-                          note="JPEG re-encoding: pixels differ slightly from official")
+        return DataSource(
+            ds,
+            path,
+            "image-folder",
+            note="JPEG re-encoding: pixels differ slightly from official",
+        )
     return DataSource(ds, path, "cifar-pickle")
 
 
@@ -102,25 +122,36 @@ def split_files(source: DataSource, split: str) -> list[Path]:
     """The files one split reads (for pickle sources), in a fixed order."""
     p, ds = source.path, source.dataset
     if ds == "cifar10":
-        names = ["test_batch"] if split == "test" else [
-            f.name for f in p.glob("data_batch_*")]
+        names = (
+            ["test_batch"]
+            if split == "test"
+            else [f.name for f in p.glob("data_batch_*")]
+        )
     elif ds == "cifar100":
         names = [split]
     else:
-        names = ["val_data"] if split in ("valid", "test") else [
-            f.name for f in p.glob("train_data_batch_*")]
+        names = (
+            ["val_data"]
+            if split in ("valid", "test")
+            else [f.name for f in p.glob("train_data_batch_*")]
+        )
     # natural order: data_batch_2 before data_batch_10
-    names.sort(key=lambda n: [int(t) if t.isdigit() else t
-                              for t in re.split(r"(\d+)", n)])
+    names.sort(
+        key=lambda n: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)]
+    )
     files = [p / n for n in names if (p / n).is_file()]
     if not files:
-        want = {"cifar10": "data_batch_1..5" if split == "train" else "test_batch",
-                "cifar100": split,
-                "ImageNet16-120": "train_data_batch_1..10" if split == "train"
-                else "val_data"}[ds]
+        want = {
+            "cifar10": "data_batch_1..5" if split == "train" else "test_batch",
+            "cifar100": split,
+            "ImageNet16-120": "train_data_batch_1..10"
+            if split == "train"
+            else "val_data",
+        }[ds]
         raise FileNotFoundError(
             f"{p}: no {ds} {split!r} split here (expected {want}); "
-            f"to get it: {HOW_TO_GET[ds]}")
+            f"to get it: {HOW_TO_GET[ds]}"
+        )
     return files
 
 

@@ -1,8 +1,8 @@
 """Notebook 00: which images, benchmark tables and shipped score tables are here.
 
-    from zclib.exhibits import data_check as ex
-    img = ex.images(["cifar10"])          # data.report() + what is not official
-    sample = ex.benchmark_sample(["cifar10"], n_archs=None, seed=0)
+from zclib.exhibits import data_check as ex
+img = ex.images(["cifar10"])          # data.report() + what is not official
+sample = ex.benchmark_sample(["cifar10"], n_archs=None, seed=0)
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ def image_flags(img: pd.DataFrame) -> str:
         if not r["found"]:
             flags.append(f"- **{ds}: NOT FOUND.** {r['note']}")
         elif r["stand_in"]:
-            flags.append(f"- ⚠️ **{ds}: STAND-IN images** ({r['n_train']} training "
-                         f"images): {r['note']}")
+            flags.append(
+                f"- ⚠️ **{ds}: STAND-IN images** ({r['n_train']} training "
+                f"images): {r['note']}"
+            )
         elif not r["complete"]:
             flags.append(f"- ⚠️ **{ds}: incomplete / subset**: {r['note']}")
         elif r["note"]:
@@ -40,38 +42,56 @@ def image_flags(img: pd.DataFrame) -> str:
     return "\n".join(flags) if flags else "All images are the official, complete sets."
 
 
-def benchmark_sample(datasets, n_archs: int | None, seed: int = 0
-                     ) -> tuple[dict, list, dict]:
+def benchmark_sample(
+    datasets, n_archs: int | None, seed: int = 0
+) -> tuple[dict, list, dict]:
     """(tables, archs, sample): the benchmark table per dataset, the seeded cell
     sample (benchmark order when ``n_archs`` is None) and the tables' rows of it."""
     tables = {ds: bench.load_table(ds) for ds in datasets}
     archs = space.sample(n_archs, seed)
-    sample = {ds: t.set_index("arch_str").loc[archs].reset_index()
-              for ds, t in tables.items()}
+    sample = {
+        ds: t.set_index("arch_str").loc[archs].reset_index() for ds, t in tables.items()
+    }
     return tables, archs, sample
 
 
 def accuracy_summary(sample: dict) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "dataset": ds, "column": c, "non_missing": int(t[c].notna().sum()),
-        "of": len(t), "mean": t[c].mean(), "min": t[c].min(), "max": t[c].max()}
-        for ds, t in sample.items() for c in ACC]).set_index(["dataset", "column"])
+    return pd.DataFrame(
+        [
+            {
+                "dataset": ds,
+                "column": c,
+                "non_missing": int(t[c].notna().sum()),
+                "of": len(t),
+                "mean": t[c].mean(),
+                "min": t[c].min(),
+                "max": t[c].max(),
+            }
+            for ds, t in sample.items()
+            for c in ACC
+        ]
+    ).set_index(["dataset", "column"])
 
 
-def batch_summary(datasets, batch_size: int, seed: int = 0,
-                  device: str = "cpu") -> pd.DataFrame:
+def batch_summary(
+    datasets, batch_size: int, seed: int = 0, device: str = "cpu"
+) -> pd.DataFrame:
     """Shape, classes and per-channel mean/std of the proxies' minibatch."""
     rows = []
     for ds in datasets:
         b = data.get_batch(ds, batch_size=batch_size, seed=seed, device=device)
         x = b.x.double()
-        rows.append({
-            "dataset": ds, "x shape": tuple(b.x.shape),
-            "classes in batch": int(b.y.unique().numel()),
-            "channel means": x.mean((0, 2, 3)).cpu().numpy().round(2),
-            "channel stds": x.std((0, 2, 3)).cpu().numpy().round(2),
-            "drawn from": f"{b.meta['n_images']:,} images",
-            "stand_in": b.meta["stand_in"]})
+        rows.append(
+            {
+                "dataset": ds,
+                "x shape": tuple(b.x.shape),
+                "classes in batch": int(b.y.unique().numel()),
+                "channel means": x.mean((0, 2, 3)).cpu().numpy().round(2),
+                "channel stds": x.std((0, 2, 3)).cpu().numpy().round(2),
+                "drawn from": f"{b.meta['n_images']:,} images",
+                "stand_in": b.meta["stand_in"],
+            }
+        )
     return pd.DataFrame(rows).set_index("dataset")
 
 
@@ -88,32 +108,59 @@ def shipped_tables(datasets) -> tuple[pd.DataFrame, pd.DataFrame]:
             continue
         meta_path = main.with_name(main.name + ".meta.json")
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        addons = sorted(p.name
-                        for p in results.SCORES_DIR.glob(f"nb201_{ds}_*.parquet"))
-        meta_rows.append({
-            "dataset": ds, "shipped": True, "rows": len(table),
-            "device": meta.get("device_name", meta.get("device")),
-            "wall_s": meta.get("wall_seconds_this_run"), "seed": meta.get("seed"),
-            "batch_size": meta.get("batch_size"), "variant": meta.get("variant"),
-            "stand_in": meta.get("stand_in"), "tf32": meta.get("tf32"),
-            "git_commit": meta.get("git_commit"),
-            "add-on tables": ", ".join(addons) or "none",
-            "note": meta.get("note", "")})
+        addons = sorted(
+            p.name for p in results.SCORES_DIR.glob(f"nb201_{ds}_*.parquet")
+        )
+        meta_rows.append(
+            {
+                "dataset": ds,
+                "shipped": True,
+                "rows": len(table),
+                "device": meta.get("device_name", meta.get("device")),
+                "wall_s": meta.get("wall_seconds_this_run"),
+                "seed": meta.get("seed"),
+                "batch_size": meta.get("batch_size"),
+                "variant": meta.get("variant"),
+                "stand_in": meta.get("stand_in"),
+                "tf32": meta.get("tf32"),
+                "git_commit": meta.get("git_commit"),
+                "add-on tables": ", ".join(addons) or "none",
+                "note": meta.get("note", ""),
+            }
+        )
         nan = meta.get("nan_counts", {})
         for proxy, n in table.attrs["coverage"].items():
-            cov_rows.append({"dataset": ds, "proxy": proxy, "coverage": n,
-                             "NaN": int(table[proxy].isna().sum()),
-                             "NaN (meta)": nan.get(proxy), "of": len(table)})
+            cov_rows.append(
+                {
+                    "dataset": ds,
+                    "proxy": proxy,
+                    "coverage": n,
+                    "NaN": int(table[proxy].isna().sum()),
+                    "NaN (meta)": nan.get(proxy),
+                    "of": len(table),
+                }
+            )
         if "fisher" not in table.attrs["coverage"]:
-            cov_rows.append({"dataset": ds, "proxy": "fisher", "coverage": 0,
-                             "NaN": None, "NaN (meta)": None, "of": len(table)})
+            cov_rows.append(
+                {
+                    "dataset": ds,
+                    "proxy": "fisher",
+                    "coverage": 0,
+                    "NaN": None,
+                    "NaN (meta)": None,
+                    "of": len(table),
+                }
+            )
     return pd.DataFrame(meta_rows).set_index("dataset"), pd.DataFrame(cov_rows)
 
 
 def coverage_wide(cov: pd.DataFrame, datasets) -> pd.DataFrame:
     wide = cov.pivot(index="proxy", columns="dataset", values=["coverage", "NaN"])
-    wide = wide.swaplevel(axis=1).reindex(columns=pd.MultiIndex.from_product(
-        [[d for d in datasets if d in set(cov["dataset"])], ["coverage", "NaN"]]))
+    wide = wide.swaplevel(axis=1).reindex(
+        columns=pd.MultiIndex.from_product(
+            [[d for d in datasets if d in set(cov["dataset"])], ["coverage", "NaN"]]
+        )
+    )
     return wide.astype("Int64")
 
 
@@ -122,26 +169,34 @@ def table_issues(meta_df: pd.DataFrame, cov: pd.DataFrame) -> str:
     issues = {}  # message -> datasets it applies to
     for ds, r in meta_df.iterrows():
         if not r["shipped"]:
-            issues.setdefault("**no shipped score table**: notebooks score on CPU "
-                              "(slow)", []).append(ds)
+            issues.setdefault(
+                "**no shipped score table**: notebooks score on CPU (slow)", []
+            ).append(ds)
             continue
         c = cov[cov["dataset"] == ds].set_index("proxy")["coverage"]
         if c.get("fisher", 0) < r["rows"]:
             issues.setdefault(
                 "the reference **`fisher` is not shipped for the full space**; "
                 "notebook 01 reads it for a sample (`fisher_channel`, shipped, is a "
-                "variant without the fan-in broadcast); shipped fisher scores", [],
+                "variant without the fan-in broadcast); shipped fisher scores",
+                [],
             ).append(f"{ds} {c.get('fisher', 0):,} of {r['rows']:,}")
         if r.get("tf32"):
-            issues.setdefault("scored with **TF32** convolutions on the GPU (see "
-                              "results/scores/README.md for the agreement with fp32)",
-                              []).append(ds)
+            issues.setdefault(
+                "scored with **TF32** convolutions on the GPU (see "
+                "results/scores/README.md for the agreement with fp32)",
+                [],
+            ).append(ds)
         if str(r["git_commit"]) in ("HEAD", "unknown", "None"):
-            issues.setdefault("the meta records git commit 'HEAD', not a hash: the "
-                              "code version of the table is not pinned", []).append(ds)
+            issues.setdefault(
+                "the meta records git commit 'HEAD', not a hash: the "
+                "code version of the table is not pinned",
+                [],
+            ).append(ds)
         if r["stand_in"]:
-            issues.setdefault("⚠️ scores computed from the **stand-in** images",
-                              []).append(ds)
+            issues.setdefault(
+                "⚠️ scores computed from the **stand-in** images", []
+            ).append(ds)
     lines = [f"- {msg}: {', '.join(where)}" for msg, where in issues.items()]
     return "\n".join(lines) if lines else "All shipped tables are complete."
 
@@ -151,48 +206,101 @@ def records(datasets, img, tables, archs, sample, meta_df, cov) -> list[dict]:
     best accuracies, and the shipped tables' rows and fisher coverage."""
     rows = []
     for ds in datasets:
-        base = {"experiment": "data_check", "dataset": ds,
-                "stand_in": results.is_stand_in(ds)}
+        base = {
+            "experiment": "data_check",
+            "dataset": ds,
+            "stand_in": results.is_stand_in(ds),
+        }
         acc_note = f"benchmark accuracy (real values) over {len(archs):,} architectures"
         rows += [
-            {**base, "metric": "n_archs_benchmark", "value": len(tables[ds]),
-             "note": "rows of the benchmark table"},
-            {**base, "metric": "n_train_images", "value": img.loc[ds, "n_train"],
-             "note": img.loc[ds, "note"] or "official size"},
-            {**base, "metric": "n_test_images", "value": img.loc[ds, "n_test"],
-             "note": "" if pd.notna(img.loc[ds, "n_test"]) else "no test split found"},
-            {**base, "metric": "mean_test_acc_200ep",
-             "value": sample[ds]["test_acc"].mean(), "note": acc_note},
-            {**base, "metric": "max_test_acc_200ep",
-             "value": sample[ds]["test_acc"].max(), "note": acc_note},
-            {**base, "metric": "mean_valid_acc_12ep",
-             "value": sample[ds]["valid_acc_12ep"].mean(), "note": acc_note},
+            {
+                **base,
+                "metric": "n_archs_benchmark",
+                "value": len(tables[ds]),
+                "note": "rows of the benchmark table",
+            },
+            {
+                **base,
+                "metric": "n_train_images",
+                "value": img.loc[ds, "n_train"],
+                "note": img.loc[ds, "note"] or "official size",
+            },
+            {
+                **base,
+                "metric": "n_test_images",
+                "value": img.loc[ds, "n_test"],
+                "note": ""
+                if pd.notna(img.loc[ds, "n_test"])
+                else "no test split found",
+            },
+            {
+                **base,
+                "metric": "mean_test_acc_200ep",
+                "value": sample[ds]["test_acc"].mean(),
+                "note": acc_note,
+            },
+            {
+                **base,
+                "metric": "max_test_acc_200ep",
+                "value": sample[ds]["test_acc"].max(),
+                "note": acc_note,
+            },
+            {
+                **base,
+                "metric": "mean_valid_acc_12ep",
+                "value": sample[ds]["valid_acc_12ep"].mean(),
+                "note": acc_note,
+            },
         ]
         if ds in meta_df.index and meta_df.loc[ds, "shipped"]:
             c = cov[cov["dataset"] == ds].set_index("proxy")["coverage"]
-            rows.append({**base, "metric": "shipped_score_rows",
-                         "value": meta_df.loc[ds, "rows"],
-                         "note": "rows of results/scores/nb201_<dataset>.parquet"})
-            rows.append({**base, "metric": "shipped_fisher_coverage",
-                         "value": c.get("fisher", 0),
-                         "note": "architectures with a shipped reference fisher score"})
+            rows.append(
+                {
+                    **base,
+                    "metric": "shipped_score_rows",
+                    "value": meta_df.loc[ds, "rows"],
+                    "note": "rows of results/scores/nb201_<dataset>.parquet",
+                }
+            )
+            rows.append(
+                {
+                    **base,
+                    "metric": "shipped_fisher_coverage",
+                    "value": c.get("fisher", 0),
+                    "note": "architectures with a shipped reference fisher score",
+                }
+            )
     return rows
 
 
 # -- figures ---------------------------------------------------------------------------
 
+
 def accuracy_figure(sample: dict, datasets, n_archs: int):
     """Histograms (log count) of the 200-epoch test and 12-epoch valid accuracy."""
     import seaborn as sns
 
-    long = pd.concat([pd.DataFrame({"dataset": ds, "accuracy (%)": t[c],
-                                    "column": HIST[c]})
-                      for ds, t in sample.items() for c in HIST])
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets), 3.6),
-                             squeeze=False)
+    long = pd.concat(
+        [
+            pd.DataFrame({"dataset": ds, "accuracy (%)": t[c], "column": HIST[c]})
+            for ds, t in sample.items()
+            for c in HIST
+        ]
+    )
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(4.6 * len(datasets), 3.6), squeeze=False
+    )
     for ax, ds in zip(axes[0], datasets, strict=True):
-        sns.histplot(data=long[long["dataset"] == ds], x="accuracy (%)", hue="column",
-                     bins=60, element="step", fill=True, alpha=0.35, ax=ax)
+        sns.histplot(
+            data=long[long["dataset"] == ds],
+            x="accuracy (%)",
+            hue="column",
+            bins=60,
+            element="step",
+            fill=True,
+            alpha=0.35,
+            ax=ax,
+        )
         ax.set_yscale("log")
         ax.set_title(ds)
         if ax is axes[0, -1]:
@@ -211,20 +319,22 @@ def mosaic(images: np.ndarray, per_row: int = 8) -> np.ndarray:
     out = np.full((rows * (h + 1), per_row * (w + 1), 3), 255, np.uint8)
     for k, im in enumerate(images):
         r, c = divmod(k, per_row)
-        out[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = im
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = im
     return out
 
 
 def images_figure(img: pd.DataFrame, datasets, n_images: int, seed: int = 0):
     """(figure, labels shown per dataset): ``n_images`` seeded training images."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(len(datasets), 1, figsize=(8, 4.2 * len(datasets)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(datasets), 1, figsize=(8, 4.2 * len(datasets)), squeeze=False
+    )
     shown = {}
     for ax, ds in zip(axes[:, 0], datasets, strict=True):
         ims, labels = data.load_split(ds, "train")
-        pick = np.sort(rng.choice(len(ims), size=min(n_images, len(ims)),
-                                  replace=False))
+        pick = np.sort(
+            rng.choice(len(ims), size=min(n_images, len(ims)), replace=False)
+        )
         shown[ds] = labels[pick]
         ax.imshow(mosaic(ims[pick]), interpolation="nearest")
         ax.axis("off")
@@ -232,5 +342,7 @@ def images_figure(img: pd.DataFrame, datasets, n_images: int, seed: int = 0):
         tag = ("STAND-IN, " if src["stand_in"] else "") + f"{len(ims):,} train images"
         ax.set_title(f"{ds} ({tag})", color="crimson" if src["stand_in"] else "black")
     fig.tight_layout()
-    return fig, {ds: [data.CIFAR10_CLASSES[i] if ds == "cifar10" else int(i)
-                      for i in lab] for ds, lab in shown.items()}
+    return fig, {
+        ds: [data.CIFAR10_CLASSES[i] if ds == "cifar10" else int(i) for i in lab]
+        for ds, lab in shown.items()
+    }

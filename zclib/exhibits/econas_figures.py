@@ -27,46 +27,89 @@ def correlation_vs_cost(table, plan):
         for s in plan.settings:
             d = table[table["proxy"].str.startswith(s.name + "@")].copy()
             d = d.assign(b=d["proxy"].str.split("@").str[1].astype(int)).sort_values(
-                "b")
-            ax.errorbar(d[xcol], d["rho"],
-                        yerr=[d["rho"] - d["lo"], d["hi"] - d["rho"]],
-                        fmt="-o", color=col[s.name], capsize=3, ms=5,
-                        label=f"{s.name} (n={int(d['n'].max())})")
+                "b"
+            )
+            ax.errorbar(
+                d[xcol],
+                d["rho"],
+                yerr=[d["rho"] - d["lo"], d["hi"] - d["rho"]],
+                fmt="-o",
+                color=col[s.name],
+                capsize=3,
+                ms=5,
+                label=f"{s.name} (n={int(d['n'].max())})",
+            )
             last = d.iloc[-1]
-            ax.annotate(f"@{last['proxy'].split('@')[1]}", (last[xcol], last["rho"]),
-                        textcoords="offset points", xytext=(4, 4), fontsize=8,
-                        color=col[s.name])
+            ax.annotate(
+                f"@{last['proxy'].split('@')[1]}",
+                (last[xcol], last["rho"]),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize=8,
+                color=col[s.name],
+            )
         z = table[table["kind"] == "zero-cost"]
-        ax.errorbar(z[xcol], z["rho"], yerr=[z["rho"] - z["lo"], z["hi"] - z["rho"]],
-                    fmt="*", color="k", ms=9, capsize=3,
-                    label=f"zero-cost (n={len(plan.archs)})")
+        ax.errorbar(
+            z[xcol],
+            z["rho"],
+            yerr=[z["rho"] - z["lo"], z["hi"] - z["rho"]],
+            fmt="*",
+            color="k",
+            ms=9,
+            capsize=3,
+            label=f"zero-cost (n={len(plan.archs)})",
+        )
         for _, r in z.iterrows():  # by name on the seconds panel only (FLOPs coincide)
             if xcol == "cpu_seconds" or r["proxy"] == "vote":
-                ax.annotate(plotting.PROXY_LABELS.get(r["proxy"], r["proxy"]),
-                            (r[xcol], r["rho"]), textcoords="offset points",
-                            xytext=(5, -3), fontsize=8)
+                ax.annotate(
+                    plotting.PROXY_LABELS.get(r["proxy"], r["proxy"]),
+                    (r[xcol], r["rho"]),
+                    textcoords="offset points",
+                    xytext=(5, -3),
+                    fontsize=8,
+                )
         b = table[table["kind"] == "benchmark 12 epochs"].iloc[0]
         bx = b["gpu_seconds"] if xcol == "cpu_seconds" else b["flops"]
-        ax.errorbar([bx], [b["rho"]], yerr=[[b["rho"] - b["lo"]], [b["hi"] - b["rho"]]],
-                    fmt="s", mfc="none" if xcol == "cpu_seconds" else "C7", mec="C7",
-                    color="C7", capsize=3, label="NB201 12 epochs"
-                    + (" (GPU s)" if xcol == "cpu_seconds" else ""))
+        ax.errorbar(
+            [bx],
+            [b["rho"]],
+            yerr=[[b["rho"] - b["lo"]], [b["hi"] - b["rho"]]],
+            fmt="s",
+            mfc="none" if xcol == "cpu_seconds" else "C7",
+            mec="C7",
+            color="C7",
+            capsize=3,
+            label="NB201 12 epochs" + (" (GPU s)" if xcol == "cpu_seconds" else ""),
+        )
         ax.set_xscale("log")
         ax.axhline(0, color="0.5", lw=0.8)
-        ax.set_xlabel("CPU seconds per architecture (1 thread)"
-                      if xcol == "cpu_seconds" else "FLOPs per architecture")
+        ax.set_xlabel(
+            "CPU seconds per architecture (1 thread)"
+            if xcol == "cpu_seconds"
+            else "FLOPs per architecture"
+        )
     axes[0].set_ylabel("Spearman ρ vs 200-epoch test accuracy")
     for ax in axes:
         ax.axhline(0.61, color="C3", ls=":", lw=1)
         ax.axhline(0.82, color="k", ls=":", lw=1)
     tr = axes[1].get_yaxis_transform()  # x in axes fraction, y in data
-    axes[1].text(0.99, 0.625, "paper: EcoNAS 0.61", color="C3", fontsize=8,
-                 ha="right", transform=tr)
-    axes[1].text(0.99, 0.835, "paper: best zero-cost 0.82", fontsize=8, ha="right",
-                 transform=tr)
+    axes[1].text(
+        0.99,
+        0.625,
+        "paper: EcoNAS 0.61",
+        color="C3",
+        fontsize=8,
+        ha="right",
+        transform=tr,
+    )
+    axes[1].text(
+        0.99, 0.835, "paper: best zero-cost 0.82", fontsize=8, ha="right", transform=tr
+    )
     axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle("Reduced training vs zero-cost proxies, NAS-Bench-201 CIFAR-10 "
-                 f"(K = {len(plan.archs)} / {plan.n_other})")
+    fig.suptitle(
+        "Reduced training vs zero-cost proxies, NAS-Bench-201 CIFAR-10 "
+        f"(K = {len(plan.archs)} / {plan.n_other})"
+    )
     fig.tight_layout()
     return fig
 
@@ -75,8 +118,9 @@ def reduced_vs_200(bud, corr_df, plan):
     """Accuracy after reduced training vs after 200 epochs, per setting."""
     test_corr = corr_df[corr_df["target"] == "test_acc"].set_index("proxy")
     col = colors(plan)
-    fig, axes = plt.subplots(1, len(plan.settings),
-                             figsize=(3.3 * len(plan.settings), 3.2), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(plan.settings), figsize=(3.3 * len(plan.settings), 3.2), squeeze=False
+    )
     for ax, s in zip(axes[0], plan.settings, strict=True):
         d = bud[bud["proxy"] == f"{s.name}@{s.epochs}"]
         ax.scatter(d["acc"], d["test_acc_200"], s=14, color=col[s.name])

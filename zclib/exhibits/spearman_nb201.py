@@ -18,12 +18,30 @@ import pandas as pd
 from zclib import plotting, proxies, results, stats
 
 PAPER = list(proxies.ABDELFATTAH)  # grad_norm, snip, grasp, fisher, synflow, jacob_cov
-SHIPPED = ["grad_norm", "snip", "grasp", "fisher_channel", "synflow", "jacob_cov",
-           "naswot", "zico", "params", "flops"]  # columns of the shipped tables
+SHIPPED = [
+    "grad_norm",
+    "snip",
+    "grasp",
+    "fisher_channel",
+    "synflow",
+    "jacob_cov",
+    "naswot",
+    "zico",
+    "params",
+    "flops",
+]  # columns of the shipped tables
 FISH = ["fisher", "fisher_fs"]  # scored over the fisher sample only
 # every score correlated, in table order
-SCORES = PAPER + ["fisher_fs", "vote", "fisher_channel", "naswot", "zico", "params",
-                  "flops", "valid_acc_12ep"]
+SCORES = PAPER + [
+    "fisher_fs",
+    "vote",
+    "fisher_channel",
+    "naswot",
+    "zico",
+    "params",
+    "flops",
+    "valid_acc_12ep",
+]
 LABELS = {
     **plotting.PROXY_LABELS,
     "fisher_channel": "fisher_channel (variant)",
@@ -66,8 +84,9 @@ def checked(ds: str, target: str) -> bool:
     return not results.is_stand_in(ds) and compared(ds, target)
 
 
-def fisher_scores(ds: str, n_archs: int | None, fisher_n: int,
-                  seed: int = 0) -> pd.DataFrame:
+def fisher_scores(
+    ds: str, n_archs: int | None, fisher_n: int, seed: int = 0
+) -> pd.DataFrame:
     """fisher on the official and on the foresight network, with accuracies: all
     ``n_archs`` cells if shipped in full, else the first ``fisher_n`` of the sample."""
     table = results.shipped(ds)
@@ -82,8 +101,9 @@ def fisher_scores(ds: str, n_archs: int | None, fisher_n: int,
     return out
 
 
-def load(datasets, n_archs: int | None, fisher_n: int, seed: int = 0
-         ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+def load(
+    datasets, n_archs: int | None, fisher_n: int, seed: int = 0
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """(tabs, fish) per dataset: shipped scores + vote + accuracies, and the fisher
     sample (:func:`fisher_scores`)."""
     tabs, fish = {}, {}
@@ -98,24 +118,36 @@ def load(datasets, n_archs: int | None, fisher_n: int, seed: int = 0
 
 def overview(tabs, fish) -> pd.DataFrame:
     """Where each dataset's scores came from, and how many cells."""
-    return pd.DataFrame([{
-        "dataset": ds,
-        "archs": len(tab),
-        "scores": tab.attrs.get("origin"),
-        "scored on": ", ".join(sorted(set(tab["device"].astype(str))))
-        if "device" in tab else "",
-        "images": "STAND-IN" if results.is_stand_in(ds) else "real",
-        "fisher archs": len(fish[ds]),
-        "fisher cells ⊆ loaded": set(fish[ds]["arch_str"]) <= set(tab["arch_str"]),
-    } for ds, tab in tabs.items()]).set_index("dataset")
+    return pd.DataFrame(
+        [
+            {
+                "dataset": ds,
+                "archs": len(tab),
+                "scores": tab.attrs.get("origin"),
+                "scored on": ", ".join(sorted(set(tab["device"].astype(str))))
+                if "device" in tab
+                else "",
+                "images": "STAND-IN" if results.is_stand_in(ds) else "real",
+                "fisher archs": len(fish[ds]),
+                "fisher cells ⊆ loaded": set(fish[ds]["arch_str"])
+                <= set(tab["arch_str"]),
+            }
+            for ds, tab in tabs.items()
+        ]
+    ).set_index("dataset")
 
 
 def nan_counts(tabs, fish) -> pd.DataFrame:
     """NaN scores per score (rows) and dataset (columns), and the cells loaded."""
-    counts = pd.DataFrame({ds: {
-        **{p: int(tabs[ds][p].isna().sum()) for p in SCORES if p not in FISH},
-        **{p: int(fish[ds][p].isna().sum()) for p in FISH},
-    } for ds in tabs}).loc[SCORES]
+    counts = pd.DataFrame(
+        {
+            ds: {
+                **{p: int(tabs[ds][p].isna().sum()) for p in SCORES if p not in FISH},
+                **{p: int(fish[ds][p].isna().sum()) for p in FISH},
+            }
+            for ds in tabs
+        }
+    ).loc[SCORES]
     counts.loc["(cells loaded)"] = [len(t) for t in tabs.values()]
     counts.loc["(fisher cells)"] = [len(f) for f in fish.values()]
     return counts
@@ -132,8 +164,9 @@ def abs_ci(rho: float, lo: float, hi: float) -> tuple[float, float, float]:
     return abs(rho), 0.0, max(-lo, hi)
 
 
-def correlations(tabs, fish, top_frac: float, n_boot: int, seed: int = 0
-                 ) -> pd.DataFrame:
+def correlations(
+    tabs, fish, top_frac: float, n_boot: int, seed: int = 0
+) -> pd.DataFrame:
     """Signed and absolute Spearman ρ with percentile-bootstrap CIs, one row per
     (dataset, target, subset "all"/"top10", score); top-10% fixed from the accuracy
     alone (for fisher: of its own sample)."""
@@ -141,21 +174,35 @@ def correlations(tabs, fish, top_frac: float, n_boot: int, seed: int = 0
     for ds in tabs:
         for target in TARGETS:
             for subset, frac in (("all", None), ("top10", top_frac)):
-                for src, cols in ((tabs[ds], [p for p in SCORES if p not in FISH]),
-                                  (fish[ds], FISH)):
+                for src, cols in (
+                    (tabs[ds], [p for p in SCORES if p not in FISH]),
+                    (fish[ds], FISH),
+                ):
                     y = src[target].to_numpy(dtype=float)
                     keep = np.isfinite(y) if frac is None else stats.top_mask(y, frac)
                     table = stats.correlation_table(src, y, cols, top_frac=frac)
                     for r in table.itertuples():
                         x = src[r.proxy].to_numpy(dtype=float)[keep]
-                        _, lo, hi = stats.bootstrap_ci(x, y[keep], n_boot=n_boot,
-                                                       seed=seed)
+                        _, lo, hi = stats.bootstrap_ci(
+                            x, y[keep], n_boot=n_boot, seed=seed
+                        )
                         a, alo, ahi = abs_ci(r.rho, lo, hi)
-                        rows.append({
-                            "dataset": ds, "target": target, "subset": subset,
-                            "proxy": r.proxy, "rho": r.rho, "lo": lo, "hi": hi,
-                            "abs_rho": a, "abs_lo": alo, "abs_hi": ahi, "n": r.n,
-                            "n_nan": r.n_nan})
+                        rows.append(
+                            {
+                                "dataset": ds,
+                                "target": target,
+                                "subset": subset,
+                                "proxy": r.proxy,
+                                "rho": r.rho,
+                                "lo": lo,
+                                "hi": hi,
+                                "abs_rho": a,
+                                "abs_lo": alo,
+                                "abs_hi": ahi,
+                                "n": r.n,
+                                "n_nan": r.n_nan,
+                            }
+                        )
     corr = pd.DataFrame(rows)
     corr["dataset"] = pd.Categorical(corr["dataset"], list(tabs), ordered=True)
     corr["proxy"] = pd.Categorical(corr["proxy"], SCORES, ordered=True)
@@ -163,7 +210,8 @@ def correlations(tabs, fish, top_frac: float, n_boot: int, seed: int = 0
     corr = corr.reset_index(drop=True)
     corr["rho [95% CI]"] = [
         f"{r.rho:+.3f} [{r.lo:+.3f}, {r.hi:+.3f}]" if np.isfinite(r.rho) else "NaN"
-        for r in corr.itertuples()]
+        for r in corr.itertuples()
+    ]
     return corr
 
 
@@ -171,14 +219,17 @@ def signed_table(corr: pd.DataFrame, target: str) -> pd.DataFrame:
     """ρ [95% CI] per score (rows) and (dataset, subset) (columns) for one target."""
     datasets = list(corr["dataset"].cat.categories)
     wide = corr[corr["target"] == target].pivot(
-        index="proxy", columns=["dataset", "subset"], values="rho [95% CI]")
+        index="proxy", columns=["dataset", "subset"], values="rho [95% CI]"
+    )
     wide = wide.reindex(
-        columns=pd.MultiIndex.from_product([datasets, ["all", "top10"]]))
+        columns=pd.MultiIndex.from_product([datasets, ["all", "top10"]])
+    )
     return wide.rename(index=LABELS)
 
 
-def versus_published(corr: pd.DataFrame, pub_wide: pd.DataFrame,
-                     tolerance: float) -> pd.DataFrame:
+def versus_published(
+    corr: pd.DataFrame, pub_wide: pd.DataFrame, tolerance: float
+) -> pd.DataFrame:
     """|ρ| over all cells of the paper's proxies (+ fisher_fs) beside the published
     value, with Δ and :func:`zclib.results.compare` per target."""
     allc = corr[corr["subset"] == "all"].set_index(["dataset", "target", "proxy"])
@@ -193,7 +244,8 @@ def versus_published(corr: pd.DataFrame, pub_wide: pd.DataFrame,
                 row[f"CI {short}"] = f"[{r['abs_lo']:.3f}, {r['abs_hi']:.3f}]"
                 row[f"delta {short}"] = r["abs_rho"] - published
                 row[f"within {short}"] = results.compare(
-                    r["abs_rho"], published, tolerance, checked(ds, target))
+                    r["abs_rho"], published, tolerance, checked(ds, target)
+                )
             row["n"] = int(allc.loc[(ds, "test_acc", p), "n"])
             row["images"] = "STAND-IN" if results.is_stand_in(ds) else "real"
             rows.append(row)
@@ -212,17 +264,21 @@ def summary(cmp: pd.DataFrame, tolerance: float) -> str:
             if (flags == results.NOT_CHECKED).all():
                 continue
             ok = [p for p, f in flags.items() if f is True]
-            off = [f"{p} (Δ {sub.loc[p, f'delta {short}']:+.3f})"
-                   for p, f in flags.items() if f is False]
+            off = [
+                f"{p} (Δ {sub.loc[p, f'delta {short}']:+.3f})"
+                for p, f in flags.items()
+                if f is False
+            ]
             lines.append(
                 f"- **{ds}, vs {TARGETS[short + '_acc']}**: {len(ok)} of {len(flags)} "
-                f"within ±{tolerance}"
-                + (f"; outside: {', '.join(off)}" if off else ""))
+                f"within ±{tolerance}" + (f"; outside: {', '.join(off)}" if off else "")
+            )
     return "\n".join(lines)
 
 
-def votes(tabs, corr: pd.DataFrame, pub_vote: pd.Series,
-          tolerance: float) -> pd.DataFrame:
+def votes(
+    tabs, corr: pd.DataFrame, pub_vote: pd.Series, tolerance: float
+) -> pd.DataFrame:
     """The paper's pairwise vote agreement (and each member alone, the majority
     rule, the Spearman of the rankable vote) per (dataset, target)."""
     allc = corr[corr["subset"] == "all"].set_index(["dataset", "target", "proxy"])
@@ -233,20 +289,24 @@ def votes(tabs, corr: pd.DataFrame, pub_vote: pd.Series,
             va = stats.vote_agreement(tab, y, rule="abdelfattah")
             vm = stats.vote_agreement(tab, y, rule="majority")
             published = pub_vote.get(ds, np.nan)
-            rows.append({
-                "dataset": ds, "target": target,
-                "images": "STAND-IN" if results.is_stand_in(ds) else "real",
-                "vote (abdelfattah)": va["vote"],
-                "published": published,
-                "delta": va["vote"] - published,
-                "within": results.compare(va["vote"], published, tolerance,
-                                          checked(ds, target)),
-                **{f"{m} alone": va[m] for m in stats.VOTE_MEMBERS},
-                "vote (majority)": vm["vote"],
-                "pairs (ordered)": va["n_pairs"],
-                "NaN cells": va["n_nan"],
-                "vote_score rho": allc.loc[(ds, target, "vote"), "rho"],
-            })
+            rows.append(
+                {
+                    "dataset": ds,
+                    "target": target,
+                    "images": "STAND-IN" if results.is_stand_in(ds) else "real",
+                    "vote (abdelfattah)": va["vote"],
+                    "published": published,
+                    "delta": va["vote"] - published,
+                    "within": results.compare(
+                        va["vote"], published, tolerance, checked(ds, target)
+                    ),
+                    **{f"{m} alone": va[m] for m in stats.VOTE_MEMBERS},
+                    "vote (majority)": vm["vote"],
+                    "pairs (ordered)": va["n_pairs"],
+                    "NaN cells": va["n_nan"],
+                    "vote_score rho": allc.loc[(ds, target, "vote"), "rho"],
+                }
+            )
     return pd.DataFrame(rows).set_index(["dataset", "target"])
 
 
@@ -262,19 +322,31 @@ def fisher_sample_effect(tabs, fish, corr: pd.DataFrame) -> pd.DataFrame:
         sub = sub.merge(fish[ds][["arch_str", *FISH]], on="arch_str")
         y = sub["test_acc"].to_numpy(dtype=float)
         on_sample = stats.correlation_table(
-            sub, y, [*FISH, "fisher_channel", "synflow", "snip"])
+            sub, y, [*FISH, "fisher_channel", "synflow", "snip"]
+        )
         for r in on_sample.itertuples():
             full = allc.loc[(ds, "test_acc", r.proxy)]
-            rows.append({"dataset": ds, "proxy": r.proxy,
-                         "|rho| fisher cells": abs(r.rho), "n": r.n,
-                         "|rho| all loaded cells": full["abs_rho"],
-                         "n all": int(full["n"])})
+            rows.append(
+                {
+                    "dataset": ds,
+                    "proxy": r.proxy,
+                    "|rho| fisher cells": abs(r.rho),
+                    "n": r.n,
+                    "|rho| all loaded cells": full["abs_rho"],
+                    "n all": int(full["n"]),
+                }
+            )
     return pd.DataFrame(rows).set_index(["dataset", "proxy"])
 
 
-def fisher_fullspace(tabs, pub_wide: pd.DataFrame, n_archs: int | None, n_boot: int,
-                     tolerance: float, seed: int = 0
-                     ) -> tuple[pd.DataFrame, list[dict]]:
+def fisher_fullspace(
+    tabs,
+    pub_wide: pd.DataFrame,
+    n_archs: int | None,
+    n_boot: int,
+    tolerance: float,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, list[dict]]:
     """fisher_fs over the whole space where its shipped table covers every cell
     (table, recorded rows); nothing when ``n_archs`` is a sample."""
     table, records = [], []
@@ -282,8 +354,9 @@ def fisher_fullspace(tabs, pub_wide: pd.DataFrame, n_archs: int | None, n_boot: 
         n_cov = results.variant_coverage(ds, "fisher", "foresight", seed)
         if n_archs is not None or n_cov < len(tab):
             continue
-        fs = results.load_scores(ds, ["fisher"], n_archs=None, seed=seed,
-                                 variant="foresight")
+        fs = results.load_scores(
+            ds, ["fisher"], n_archs=None, seed=seed, variant="foresight"
+        )
         t = results.with_accuracy(fs, ds)
         published = float(pub_wide.loc["fisher", ds])
         stand_in = results.is_stand_in(ds)
@@ -291,19 +364,37 @@ def fisher_fullspace(tabs, pub_wide: pd.DataFrame, n_archs: int | None, n_boot: 
             y, x = t[target].to_numpy(dtype=float), t["fisher"].to_numpy(dtype=float)
             rho, lo, hi = stats.bootstrap_ci(x, y, n_boot=n_boot, seed=seed)
             a, alo, ahi = abs_ci(rho, lo, hi)
-            table.append({"dataset": ds, "target": target, "|rho|": a,
-                          "CI": f"[{alo:.3f}, {ahi:.3f}]", "n": len(t),
-                          "published": published, "delta": a - published,
-                          "within": results.compare(a, published, tolerance,
-                                                    checked(ds, target))})
-            rec = {"experiment": EXPERIMENT,
-                   "metric": f"fisher_fs:abs_spearman_all_{target}_fullspace",
-                   "dataset": ds, "value": a, "stand_in": stand_in,
-                   "note": f"{TARGETS[target]}; fisher on the foresight network "
-                           f"variant over all {len(t):,} cells (shipped table), not a "
-                           "sample" + ("; STAND-IN images" if stand_in else ""),
-                   "method": "fisher_fs", "target": target, "subset": "all",
-                   "rho": rho, "ci_lo": alo, "ci_hi": ahi, "n": len(t)}
+            table.append(
+                {
+                    "dataset": ds,
+                    "target": target,
+                    "|rho|": a,
+                    "CI": f"[{alo:.3f}, {ahi:.3f}]",
+                    "n": len(t),
+                    "published": published,
+                    "delta": a - published,
+                    "within": results.compare(
+                        a, published, tolerance, checked(ds, target)
+                    ),
+                }
+            )
+            rec = {
+                "experiment": EXPERIMENT,
+                "metric": f"fisher_fs:abs_spearman_all_{target}_fullspace",
+                "dataset": ds,
+                "value": a,
+                "stand_in": stand_in,
+                "note": f"{TARGETS[target]}; fisher on the foresight network "
+                f"variant over all {len(t):,} cells (shipped table), not a "
+                "sample" + ("; STAND-IN images" if stand_in else ""),
+                "method": "fisher_fs",
+                "target": target,
+                "subset": "all",
+                "rho": rho,
+                "ci_lo": alo,
+                "ci_hi": ahi,
+                "n": len(t),
+            }
             if checked(ds, target):
                 rec.update(published=published, tolerance=tolerance)
             records.append(rec)
@@ -318,13 +409,20 @@ def note_for(ds: str, target: str, n_fisher: int, proxy: str | None = None) -> s
     if proxy in SCORE_NOTE:
         parts.append(SCORE_NOTE[proxy].format(n=n_fisher))
     if results.is_stand_in(ds):
-        parts.append("STAND-IN: proxies computed on 120 stand-in images (accuracies "
-                     "real)")
+        parts.append(
+            "STAND-IN: proxies computed on 120 stand-in images (accuracies real)"
+        )
     return "; ".join(parts)
 
 
-def records(corr: pd.DataFrame, vote_table: pd.DataFrame, tabs, fish,
-            pub_wide: pd.DataFrame, tolerance: float) -> list[dict]:
+def records(
+    corr: pd.DataFrame,
+    vote_table: pd.DataFrame,
+    tabs,
+    fish,
+    pub_wide: pd.DataFrame,
+    tolerance: float,
+) -> list[dict]:
     """numbers.json rows: one per (dataset, target, subset, score), value |ρ|, and
     one per (dataset, target) for the vote agreement; ``published`` where the paper
     set its number against that target, ``tolerance`` where also not a stand-in."""
@@ -333,17 +431,27 @@ def records(corr: pd.DataFrame, vote_table: pd.DataFrame, tabs, fish,
         row = {
             "experiment": EXPERIMENT,
             "metric": f"{r.proxy}:abs_spearman_{r.subset}_{r.target}",
-            "dataset": r.dataset, "value": r.abs_rho,
+            "dataset": r.dataset,
+            "value": r.abs_rho,
             "stand_in": results.is_stand_in(r.dataset),
             "note": note_for(r.dataset, r.target, len(fish[r.dataset]), r.proxy),
-            "method": r.proxy, "target": r.target, "subset": r.subset,
-            "rho": r.rho, "ci_lo": r.abs_lo, "ci_hi": r.abs_hi, "n": r.n,
+            "method": r.proxy,
+            "target": r.target,
+            "subset": r.subset,
+            "rho": r.rho,
+            "ci_lo": r.abs_lo,
+            "ci_hi": r.abs_hi,
+            "n": r.n,
             "n_nan": r.n_nan,
         }
-        if (r.proxy in [*PAPER, "fisher_fs"] and r.subset == "all"
-                and compared(r.dataset, r.target)):
-            row["published"] = float(pub_wide.loc[PUB_OF.get(r.proxy, r.proxy),
-                                                  r.dataset])
+        if (
+            r.proxy in [*PAPER, "fisher_fs"]
+            and r.subset == "all"
+            and compared(r.dataset, r.target)
+        ):
+            row["published"] = float(
+                pub_wide.loc[PUB_OF.get(r.proxy, r.proxy), r.dataset]
+            )
             if not results.is_stand_in(r.dataset):
                 row["tolerance"] = tolerance
         rows.append(row)
@@ -351,12 +459,16 @@ def records(corr: pd.DataFrame, vote_table: pd.DataFrame, tabs, fish,
         row = {
             "experiment": "vote_pairwise_agreement",
             "metric": f"vote:pairwise_agreement_{target}",
-            "dataset": ds, "value": v["vote (abdelfattah)"],
+            "dataset": ds,
+            "value": v["vote (abdelfattah)"],
             "stand_in": results.is_stand_in(ds),
             "note": note_for(ds, target, len(fish[ds]))
             + "; rule='abdelfattah', exact over all ordered pairs; "
             f"majority rule gives {v['vote (majority)']:.3f}",
-            "method": "vote", "target": target, "subset": "all", "n": len(tabs[ds]),
+            "method": "vote",
+            "target": target,
+            "subset": "all",
+            "n": len(tabs[ds]),
         }
         if compared(ds, target) and np.isfinite(v["published"]):
             row["published"] = float(v["published"])
@@ -364,4 +476,3 @@ def records(corr: pd.DataFrame, vote_table: pd.DataFrame, tabs, fish,
                 row["tolerance"] = tolerance
         rows.append(row)
     return rows
-

@@ -1,9 +1,9 @@
 """Notebook 99: every published number a notebook set against one of its own.
 
-    from zclib import results
-    from zclib.exhibits import summary
-    cmp = summary.published_vs_reproduced(results.load_records(), ["cifar10"])
-    print(summary.markdown_table(cmp))
+from zclib import results
+from zclib.exhibits import summary
+cmp = summary.published_vs_reproduced(results.load_records(), ["cifar10"])
+print(summary.markdown_table(cmp))
 """
 
 from __future__ import annotations
@@ -14,8 +14,19 @@ import pandas as pd
 
 from zclib import results
 
-COLS = ["notebook", "experiment", "metric", "dataset", "published", "reproduced",
-        "delta", "tolerance", "within", "stand_in", "note"]
+COLS = [
+    "notebook",
+    "experiment",
+    "metric",
+    "dataset",
+    "published",
+    "reproduced",
+    "delta",
+    "tolerance",
+    "within",
+    "stand_in",
+    "note",
+]
 
 
 def published_vs_reproduced(records: pd.DataFrame, datasets) -> pd.DataFrame:
@@ -33,19 +44,32 @@ def published_vs_reproduced(records: pd.DataFrame, datasets) -> pd.DataFrame:
         cmp["published"] = cmp["published"].astype(float)
         cmp["reproduced"] = cmp["reproduced"].astype(float)
         cmp["delta"] = cmp["reproduced"] - cmp["published"]
-        within = [results.compare(r, p, t) for r, p, t in zip(
-            cmp["reproduced"], cmp["published"], cmp["tolerance"].astype(float),
-            strict=True)]
-        cmp["within"] = pd.Series([None if w == results.NOT_CHECKED else w
-                                   for w in within], index=cmp.index, dtype=object)
+        within = [
+            results.compare(r, p, t)
+            for r, p, t in zip(
+                cmp["reproduced"],
+                cmp["published"],
+                cmp["tolerance"].astype(float),
+                strict=True,
+            )
+        ]
+        cmp["within"] = pd.Series(
+            [None if w == results.NOT_CHECKED else w for w in within],
+            index=cmp.index,
+            dtype=object,
+        )
         cmp["stand_in"] = cmp["stand_in"].fillna(False).astype(bool)
         note = cmp["note"].fillna("").astype(str)
-        cmp["note"] = np.where(cmp["stand_in"] & ~note.str.contains("stand-in"),
-                               "STAND-IN DATA. " + note, note)
+        cmp["note"] = np.where(
+            cmp["stand_in"] & ~note.str.contains("stand-in"),
+            "STAND-IN DATA. " + note,
+            note,
+        )
         order = {ds: i for i, ds in enumerate(datasets)}
         cmp["_ds"] = cmp["dataset"].map(order).fillna(len(order))
-        cmp = cmp.sort_values(["notebook", "experiment", "metric", "_ds"],
-                              kind="stable")
+        cmp = cmp.sort_values(
+            ["notebook", "experiment", "metric", "_ds"], kind="stable"
+        )
     return cmp.reindex(columns=COLS).reset_index(drop=True)
 
 
@@ -54,24 +78,30 @@ def counts(summary: pd.DataFrame) -> dict:
     n_cmp = len(summary)
     n_within = int((summary["within"] == True).sum())  # noqa: E712 (object column)
     n_outside = int((summary["within"] == False).sum())  # noqa: E712
-    return {"n_compared": n_cmp, "n_within": n_within, "n_outside": n_outside,
-            "n_no_tol": n_cmp - n_within - n_outside,
-            "n_stand_in": int(summary["stand_in"].sum()) if n_cmp else 0}
+    return {
+        "n_compared": n_cmp,
+        "n_within": n_within,
+        "n_outside": n_outside,
+        "n_no_tol": n_cmp - n_within - n_outside,
+        "n_stand_in": int(summary["stand_in"].sum()) if n_cmp else 0,
+    }
 
 
 def by_notebook(summary: pd.DataFrame) -> pd.DataFrame:
     """compared / within / outside / stand_in per notebook."""
     if not len(summary):
         return pd.DataFrame(columns=["compared", "within", "outside", "stand_in"])
-    return (summary.groupby("notebook")
-            .agg(compared=("metric", "size"),
-                 within=("within", lambda s: int((s == True).sum())),  # noqa: E712
-                 outside=("within", lambda s: int((s == False).sum())),  # noqa: E712
-                 stand_in=("stand_in", "sum")))
+    return summary.groupby("notebook").agg(
+        compared=("metric", "size"),
+        within=("within", lambda s: int((s == True).sum())),  # noqa: E712
+        outside=("within", lambda s: int((s == False).sum())),  # noqa: E712
+        stand_in=("stand_in", "sum"),
+    )
 
 
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub markdown table (no tabulate dependency)."""
+
     def fmt(v):
         if v is None or (isinstance(v, float) and not np.isfinite(v)):
             return ""
@@ -81,8 +111,10 @@ def markdown_table(df: pd.DataFrame) -> str:
 
     head = "| " + " | ".join(df.columns) + " |"
     rule = "| " + " | ".join("---" for _ in df.columns) + " |"
-    body = ["| " + " | ".join(fmt(v) for v in row) + " |"
-            for row in df.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(fmt(v) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join([head, rule, *body])
 
 
@@ -102,19 +134,35 @@ def figure(summary: pd.DataFrame):
         ax.plot(line, line, color="0.4", lw=1, ls="--", label="y = x")
         tols = d["tolerance"].dropna().unique()
         if len(tols) == 1:
-            ax.fill_between(line, line - tols[0], line + tols[0], color="0.85",
-                            zorder=0, label=f"± {tols[0]:g}")
+            ax.fill_between(
+                line,
+                line - tols[0],
+                line + tols[0],
+                color="0.85",
+                zorder=0,
+                label=f"± {tols[0]:g}",
+            )
         for stand_in, marker in ((False, "o"), (True, "X")):
             for ok, color in ((True, "C0"), (None, "0.5"), (False, "#d62728")):
                 is_ok = d["within"].map(lambda v, ok=ok: v is ok)
                 m = (d["stand_in"] == stand_in) & is_ok
                 if m.any():
-                    label = ("stand-in" if stand_in else "real data") + ", " + {
-                        True: "within tol.", False: "outside tol.",
-                        None: "no tol."}[ok]
-                    ax.scatter(d.loc[m, "published"], d.loc[m, "reproduced"],
-                               marker=marker, color=color, s=45, alpha=0.85,
-                               label=label)
+                    label = (
+                        ("stand-in" if stand_in else "real data")
+                        + ", "
+                        + {True: "within tol.", False: "outside tol.", None: "no tol."}[
+                            ok
+                        ]
+                    )
+                    ax.scatter(
+                        d.loc[m, "published"],
+                        d.loc[m, "reproduced"],
+                        marker=marker,
+                        color=color,
+                        s=45,
+                        alpha=0.85,
+                        label=label,
+                    )
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(lo - pad, hi + pad)
         ax.set_aspect("equal")

@@ -18,14 +18,35 @@ import pandas as pd
 from zclib import plotting, reference, results, stats
 
 # our columns, in the order of the paper's table (fisher_channel is the shipped variant)
-PROXIES = ["grad_norm", "snip", "grasp", "fisher_channel", "synflow", "naswot",
-           "flops", "params", "zico", "jacob_cov"]
+PROXIES = [
+    "grad_norm",
+    "snip",
+    "grasp",
+    "fisher_channel",
+    "synflow",
+    "naswot",
+    "flops",
+    "params",
+    "zico",
+    "jacob_cov",
+]
 ACCS = {"test_acc": "test, 200 ep", "valid_acc": "valid, 200 ep"}
 METRICS = {"kendall_tau": "kendall", "spearman": "spearman"}  # published -> stats
 METRIC_LABEL = {"kendall_tau": "Kendall τ", "spearman": "Spearman ρ"}
 SOURCE, EXHIBIT = "li2023_zico", "table3_nats_tss"
-FIGURE_ORDER = ["zico", "params", "flops", "naswot", "synflow", "snip", "grad_norm",
-                "grasp", "fisher", "fisher_channel", "jacob_cov"]
+FIGURE_ORDER = [
+    "zico",
+    "params",
+    "flops",
+    "naswot",
+    "synflow",
+    "snip",
+    "grad_norm",
+    "grasp",
+    "fisher",
+    "fisher_channel",
+    "jacob_cov",
+]
 
 
 def ds_label(ds: str) -> str:
@@ -40,8 +61,9 @@ def fisher_size(fisher_n: int | None, n_archs: int | None) -> int | None:
     return fisher_n if n_archs is None else min(fisher_n, n_archs)
 
 
-def load(datasets, n_archs: int | None, fisher_n: int | None, seed: int = 0
-         ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+def load(
+    datasets, n_archs: int | None, fisher_n: int | None, seed: int = 0
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """(data, fisher) per dataset, read from the shipped tables."""
     data, fisher = {}, {}
     n_fisher = fisher_size(fisher_n, n_archs)
@@ -56,14 +78,21 @@ def load(datasets, n_archs: int | None, fisher_n: int | None, seed: int = 0
 
 def provenance(data, fisher) -> pd.DataFrame:
     """Where the scores came from and their NaN counts (columns with any)."""
-    prov = pd.DataFrame([{
-        "dataset": ds_label(ds), "archs": len(df), "origin": df.attrs.get("origin"),
-        "seed": results.distinct(df, "seed"),
-        "batch": results.distinct(df, "batch_size"),
-        "device": results.distinct(df, "device"),
-        "fisher archs": len(fisher[ds]) if ds in fisher else 0,
-        **{f"NaN {p}": int(df[p].isna().sum()) for p in PROXIES},
-    } for ds, df in data.items()]).set_index("dataset")
+    prov = pd.DataFrame(
+        [
+            {
+                "dataset": ds_label(ds),
+                "archs": len(df),
+                "origin": df.attrs.get("origin"),
+                "seed": results.distinct(df, "seed"),
+                "batch": results.distinct(df, "batch_size"),
+                "device": results.distinct(df, "device"),
+                "fisher archs": len(fisher[ds]) if ds in fisher else 0,
+                **{f"NaN {p}": int(df[p].isna().sum()) for p in PROXIES},
+            }
+            for ds, df in data.items()
+        ]
+    ).set_index("dataset")
     return prov.loc[:, (prov != 0).any()]
 
 
@@ -76,8 +105,9 @@ def correlations(data, fisher) -> pd.DataFrame:
         for ds, df in source.items():
             for acc in ACCS:
                 for metric, method in METRICS.items():
-                    t = stats.correlation_table(df, df[acc].to_numpy(), proxies,
-                                                method=method)
+                    t = stats.correlation_table(
+                        df, df[acc].to_numpy(), proxies, method=method
+                    )
                     rows.append(t.assign(dataset=ds, accuracy=acc, metric=metric))
     corr = pd.concat(rows, ignore_index=True).rename(columns={"rho": "ours"})
     corr = corr.merge(published(), on=["dataset", "metric", "proxy"], how="left")
@@ -90,7 +120,8 @@ def published() -> pd.DataFrame:
     """The paper's Table 3: dataset, metric, proxy, published."""
     pub = reference.published(SOURCE, EXHIBIT)
     return pub[["dataset", "metric", "method", "value"]].rename(
-        columns={"method": "proxy", "value": "published"})
+        columns={"method": "proxy", "value": "published"}
+    )
 
 
 def row_label(p: str, fisher_n: int | None, have_fisher: bool) -> str:
@@ -103,8 +134,9 @@ def row_label(p: str, fisher_n: int | None, have_fisher: bool) -> str:
     return plotting.PROXY_LABELS.get(p, p)
 
 
-def paper_layout(corr: pd.DataFrame, metric: str, datasets, fisher_n: int | None,
-                 have_fisher: bool) -> pd.DataFrame:
+def paper_layout(
+    corr: pd.DataFrame, metric: str, datasets, fisher_n: int | None, have_fisher: bool
+) -> pd.DataFrame:
     """The paper's rows in its order (our extras after their relatives); per
     dataset: paper, ours test, Δ, ours valid."""
     wide = reference.published_wide(SOURCE, EXHIBIT, metric=metric)
@@ -135,111 +167,172 @@ def summary(corr: pd.DataFrame, tolerance: float) -> str:
     cmp = corr.dropna(subset=["published"])
     within = results.compare(cmp["ours"], cmp["published"], tolerance)
     worst = cmp.loc[cmp["delta"].abs().idxmax()] if len(cmp) else None
-    text = (f"{int(within.sum())} of {len(cmp)} published correlations are reproduced "
-            f"within ±{tolerance} (ours vs test accuracy). ")
+    text = (
+        f"{int(within.sum())} of {len(cmp)} published correlations are reproduced "
+        f"within ±{tolerance} (ours vs test accuracy). "
+    )
     if worst is not None:
-        text += (f"Largest difference: {worst['proxy']} {worst['metric']} on "
-                 f"{ds_label(worst['dataset'])}: ours {worst['ours']:.3f} vs "
-                 f"{worst['published']:.2f}.")
+        text += (
+            f"Largest difference: {worst['proxy']} {worst['metric']} on "
+            f"{ds_label(worst['dataset'])}: ours {worst['ours']:.3f} vs "
+            f"{worst['published']:.2f}."
+        )
     return text
 
 
-def paired_bootstraps(data, n_boot: int, seed: int = 0, ci: float = 0.95
-                      ) -> pd.DataFrame:
+def paired_bootstraps(
+    data, n_boot: int, seed: int = 0, ci: float = 0.95
+) -> pd.DataFrame:
     """Δ = stat(ZiCo) - stat(#params) on the same resamples, per (dataset, accuracy,
     metric), with the published Δ (the two printed values' difference; test_acc)."""
     rows = []
     for ds, df in data.items():
         for acc in ACCS:
             for metric, method in METRICS.items():
-                r = stats.paired_bootstrap(df["zico"].to_numpy(),
-                                           df["params"].to_numpy(), df[acc].to_numpy(),
-                                           stat=method, n_boot=n_boot, seed=seed, ci=ci)
+                r = stats.paired_bootstrap(
+                    df["zico"].to_numpy(),
+                    df["params"].to_numpy(),
+                    df[acc].to_numpy(),
+                    stat=method,
+                    n_boot=n_boot,
+                    seed=seed,
+                    ci=ci,
+                )
                 rows.append({"dataset": ds, "accuracy": acc, "metric": metric, **r})
     pb = pd.DataFrame(rows).rename(columns={"stat1": "zico", "stat2": "params"})
-    pw = published().pivot_table(index=["dataset", "metric"], columns="proxy",
-                                 values="published")
-    pb = pb.join((pw["zico"] - pw["params"]).rename("published_delta"),
-                 on=["dataset", "metric"])
+    pw = published().pivot_table(
+        index=["dataset", "metric"], columns="proxy", values="published"
+    )
+    pb = pb.join(
+        (pw["zico"] - pw["params"]).rename("published_delta"), on=["dataset", "metric"]
+    )
     pb.loc[pb["accuracy"] != "test_acc", "published_delta"] = np.nan
     return pb
 
 
 def bootstrap_table(pb: pd.DataFrame) -> pd.DataFrame:
-    show = pb.assign(dataset=pb["dataset"].map(ds_label),
-                     metric=pb["metric"].map(METRIC_LABEL))
-    return show[["dataset", "metric", "accuracy", "zico", "params", "delta", "lo",
-                 "hi", "p_value", "published_delta", "n", "n_boot"]]
+    show = pb.assign(
+        dataset=pb["dataset"].map(ds_label), metric=pb["metric"].map(METRIC_LABEL)
+    )
+    return show[
+        [
+            "dataset",
+            "metric",
+            "accuracy",
+            "zico",
+            "params",
+            "delta",
+            "lo",
+            "hi",
+            "p_value",
+            "published_delta",
+            "n",
+            "n_boot",
+        ]
+    ]
 
 
 def verdicts(pb: pd.DataFrame) -> str:
     """One Markdown line per (dataset, metric) against the test accuracy."""
     lines = []
     for _, r in pb[pb["accuracy"] == "test_acc"].iterrows():
-        verdict = "beats" if r["lo"] > 0 else ("does not beat" if r["hi"] < 0
-                                               else "is not distinguishable from")
-        lines.append(f"* {ds_label(r['dataset'])}, {METRIC_LABEL[r['metric']]}: ZiCo "
-                     f"{verdict} #params, Δ = {r['delta']:+.3f} "
-                     f"[{r['lo']:+.3f}, {r['hi']:+.3f}], p = {r['p_value']:.3g} "
-                     f"(paper Δ = {r['published_delta']:+.2f}).")
+        verdict = (
+            "beats"
+            if r["lo"] > 0
+            else ("does not beat" if r["hi"] < 0 else "is not distinguishable from")
+        )
+        lines.append(
+            f"* {ds_label(r['dataset'])}, {METRIC_LABEL[r['metric']]}: ZiCo "
+            f"{verdict} #params, Δ = {r['delta']:+.3f} "
+            f"[{r['lo']:+.3f}, {r['hi']:+.3f}], p = {r['p_value']:.3g} "
+            f"(paper Δ = {r['published_delta']:+.2f})."
+        )
     return "Against the 200-epoch test accuracy:\n\n" + "\n".join(lines)
 
 
-def records(corr: pd.DataFrame, pb: pd.DataFrame, tolerance: float,
-            ci: float) -> list[dict]:
+def records(
+    corr: pd.DataFrame, pb: pd.DataFrame, tolerance: float, ci: float
+) -> list[dict]:
     """numbers.json rows: every correlation, then every paired-bootstrap Δ."""
     rows = []
     for _, r in corr.iterrows():
         has_pub = bool(np.isfinite(r["published"]))
         si = results.is_stand_in(r["dataset"])
-        note = (results.STAND_IN_NOTE if si else "")
+        note = results.STAND_IN_NOTE if si else ""
         if r["proxy"] == "fisher":
             note += f"reference fisher on a seeded sample of {r['n']} cells. "
         if r["proxy"] == "fisher_channel":
             note += "variant of fisher (no fan-in broadcast); not the paper's fisher. "
         if has_pub:
-            note += ("paper's accuracy split not stated; ours vs 200-epoch test "
-                     "accuracy.")
-        rows.append({
-            "experiment": f"{SOURCE}/{EXHIBIT}",
-            "metric": f"{r['metric']}({r['proxy']}, {r['accuracy']})",
-            "dataset": r["dataset"], "value": r["ours"],
-            "published": r["published"] if has_pub else None,
-            "tolerance": tolerance if has_pub else None,
-            "stand_in": si, "note": note.strip(),
-            "proxy": r["proxy"], "accuracy": r["accuracy"], "n": r["n"],
-            "n_nan": r["n_nan"],
-        })
+            note += (
+                "paper's accuracy split not stated; ours vs 200-epoch test accuracy."
+            )
+        rows.append(
+            {
+                "experiment": f"{SOURCE}/{EXHIBIT}",
+                "metric": f"{r['metric']}({r['proxy']}, {r['accuracy']})",
+                "dataset": r["dataset"],
+                "value": r["ours"],
+                "published": r["published"] if has_pub else None,
+                "tolerance": tolerance if has_pub else None,
+                "stand_in": si,
+                "note": note.strip(),
+                "proxy": r["proxy"],
+                "accuracy": r["accuracy"],
+                "n": r["n"],
+                "n_nan": r["n_nan"],
+            }
+        )
     for _, r in pb.iterrows():
         has_pub = bool(np.isfinite(r["published_delta"]))
         si = results.is_stand_in(r["dataset"])
-        rows.append({
-            "experiment": f"{SOURCE}/zico_vs_params_paired_bootstrap",
-            "metric": f"delta_{r['metric']}(zico - params, {r['accuracy']})",
-            "dataset": r["dataset"], "value": r["delta"],
-            "published": r["published_delta"] if has_pub else None,
-            "tolerance": tolerance if has_pub else None,
-            "stand_in": si,
-            "note": ((results.STAND_IN_NOTE if si else "")
-                     + f"{ci:.0%} CI [{r['lo']:.3f}, {r['hi']:.3f}], one-sided p = "
-                     f"{r['p_value']:.3g}, {r['n_boot']} paired resamples"
-                     + ("; published = difference of the two printed values"
-                        if has_pub else "")),
-            "lo": r["lo"], "hi": r["hi"], "p_value": r["p_value"], "n": r["n"],
-            "n_boot": r["n_boot"], "accuracy": r["accuracy"],
-        })
+        rows.append(
+            {
+                "experiment": f"{SOURCE}/zico_vs_params_paired_bootstrap",
+                "metric": f"delta_{r['metric']}(zico - params, {r['accuracy']})",
+                "dataset": r["dataset"],
+                "value": r["delta"],
+                "published": r["published_delta"] if has_pub else None,
+                "tolerance": tolerance if has_pub else None,
+                "stand_in": si,
+                "note": (
+                    (results.STAND_IN_NOTE if si else "")
+                    + f"{ci:.0%} CI [{r['lo']:.3f}, {r['hi']:.3f}], one-sided p = "
+                    f"{r['p_value']:.3g}, {r['n_boot']} paired resamples"
+                    + (
+                        "; published = difference of the two printed values"
+                        if has_pub
+                        else ""
+                    )
+                ),
+                "lo": r["lo"],
+                "hi": r["hi"],
+                "p_value": r["p_value"],
+                "n": r["n"],
+                "n_boot": r["n_boot"],
+                "accuracy": r["accuracy"],
+            }
+        )
     return rows
 
 
 # -- figures ---------------------------------------------------------------------------
 
-def table3_figure(corr: pd.DataFrame, datasets, fisher_n: int | None,
-                  have_fisher: bool):
+
+def table3_figure(
+    corr: pd.DataFrame, datasets, fisher_n: int | None, have_fisher: bool
+):
     """Per metric and dataset: paper (open circle), ours vs test (dot) and vs
     valid (triangle) for every proxy."""
     order = [p for p in FIGURE_ORDER if p in set(corr["proxy"])]
-    fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 8.5),
-                             sharex="row", sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        2,
+        len(datasets),
+        figsize=(4.2 * len(datasets), 8.5),
+        sharex="row",
+        sharey=True,
+        squeeze=False,
+    )
     for i, metric in enumerate(METRICS):
         for j, ds in enumerate(datasets):
             ax = axes[i, j]
@@ -249,18 +342,40 @@ def table3_figure(corr: pd.DataFrame, datasets, fisher_n: int | None,
                 v = c[(c["proxy"] == p) & (c["accuracy"] == "valid_acc")]
                 pv = t["published"].iloc[0] if len(t) else np.nan
                 if len(t) and np.isfinite(pv):
-                    ax.plot([pv, t["ours"].iloc[0]], [y, y], color="0.6", lw=1,
-                            zorder=1)
-                    ax.scatter(pv, y, s=60, facecolors="none", edgecolors="k",
-                               zorder=3, label="paper" if y == 0 else None)
+                    ax.plot(
+                        [pv, t["ours"].iloc[0]], [y, y], color="0.6", lw=1, zorder=1
+                    )
+                    ax.scatter(
+                        pv,
+                        y,
+                        s=60,
+                        facecolors="none",
+                        edgecolors="k",
+                        zorder=3,
+                        label="paper" if y == 0 else None,
+                    )
                 if len(t):
-                    ax.scatter(t["ours"], [y], s=45, color="C0", zorder=4,
-                               label="ours, test" if y == 0 else None)
+                    ax.scatter(
+                        t["ours"],
+                        [y],
+                        s=45,
+                        color="C0",
+                        zorder=4,
+                        label="ours, test" if y == 0 else None,
+                    )
                 if len(v):
-                    ax.scatter(v["ours"], [y], s=25, marker="^", color="0.35",
-                               zorder=2, label="ours, valid" if y == 0 else None)
-            ax.set_yticks(range(len(order)),
-                          [row_label(p, fisher_n, have_fisher) for p in order])
+                    ax.scatter(
+                        v["ours"],
+                        [y],
+                        s=25,
+                        marker="^",
+                        color="0.35",
+                        zorder=2,
+                        label="ours, valid" if y == 0 else None,
+                    )
+            ax.set_yticks(
+                range(len(order)), [row_label(p, fisher_n, have_fisher) for p in order]
+            )
             ax.set_title(f"{ds_label(ds)}: {METRIC_LABEL[metric]}", fontsize=11)
             ax.set_xlabel(METRIC_LABEL[metric])
     axes[0, 0].invert_yaxis()  # shared: first method on top everywhere
@@ -270,8 +385,14 @@ def table3_figure(corr: pd.DataFrame, datasets, fisher_n: int | None,
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False,
-               bbox_to_anchor=(0.5, -0.02))
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=3,
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.02),
+    )
     fig.suptitle("Li et al. 2023, Table 3 (NATS-Bench-TSS): published vs reproduced")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
@@ -279,24 +400,39 @@ def table3_figure(corr: pd.DataFrame, datasets, fisher_n: int | None,
 
 def bootstrap_figure(pb: pd.DataFrame, ci: float):
     """Δ (ZiCo - #params) with its CI per dataset, both targets, and the paper's."""
-    fig, axes = plt.subplots(1, len(METRICS), figsize=(5.2 * len(METRICS), 4.2),
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(METRICS), figsize=(5.2 * len(METRICS), 4.2), sharey=True, squeeze=False
+    )
     offsets = {"test_acc": -0.12, "valid_acc": 0.12}
     acc_colors = {"test_acc": "C0", "valid_acc": "C1"}
     for ax, metric in zip(axes[0], METRICS, strict=True):
         for acc, dx in offsets.items():
             d = pb[(pb["metric"] == metric) & (pb["accuracy"] == acc)]
             x = np.arange(len(d)) + dx
-            ax.errorbar(x, d["delta"],
-                        yerr=[d["delta"] - d["lo"], d["hi"] - d["delta"]],
-                        fmt="o", capsize=4, color=acc_colors[acc],
-                        label=f"ours ({ACCS[acc]}), {ci:.0%} CI")
+            ax.errorbar(
+                x,
+                d["delta"],
+                yerr=[d["delta"] - d["lo"], d["hi"] - d["delta"]],
+                fmt="o",
+                capsize=4,
+                color=acc_colors[acc],
+                label=f"ours ({ACCS[acc]}), {ci:.0%} CI",
+            )
         d = pb[(pb["metric"] == metric) & (pb["accuracy"] == "test_acc")]
-        ax.scatter(np.arange(len(d)) - 0.12, d["published_delta"], marker="D",
-                   facecolors="none", edgecolors="k", s=55, zorder=5, label="paper")
+        ax.scatter(
+            np.arange(len(d)) - 0.12,
+            d["published_delta"],
+            marker="D",
+            facecolors="none",
+            edgecolors="k",
+            s=55,
+            zorder=5,
+            label="paper",
+        )
         ax.axhline(0, color="0.3", lw=1, ls="--")
-        ax.set_xticks(range(len(d)),
-                      [ds_label(ds).replace(" (", "\n(") for ds in d["dataset"]])
+        ax.set_xticks(
+            range(len(d)), [ds_label(ds).replace(" (", "\n(") for ds in d["dataset"]]
+        )
         ax.set_title(f"Δ {METRIC_LABEL[metric]} = ZiCo − #params")
     axes[0, 0].set_ylabel("Δ = stat(ZiCo) − stat(#params)")
     axes[0, 0].legend(loc="best", fontsize=9)

@@ -39,17 +39,38 @@ from zclib.proxies.passes import Pass, preparation, prepare
 from zclib.proxies.registry import ProxySpec, proxy, register
 
 # Explicit list (no registration by import side effect): the order is the table order.
-REGISTRY: dict[str, ProxySpec] = register([
-    grad_norm.grad_norm, snip.snip, grasp.grasp, fisher.fisher, synflow.synflow,
-    jacob_cov.jacob_cov, naswot.naswot, zico.zico, cost_proxies.params,
-    cost_proxies.flops, fisher.fisher_channel,
-])
+REGISTRY: dict[str, ProxySpec] = register(
+    [
+        grad_norm.grad_norm,
+        snip.snip,
+        grasp.grasp,
+        fisher.fisher,
+        synflow.synflow,
+        jacob_cov.jacob_cov,
+        naswot.naswot,
+        zico.zico,
+        cost_proxies.params,
+        cost_proxies.flops,
+        fisher.fisher_channel,
+    ]
+)
 ABDELFATTAH = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")
 # vote is not a per-network proxy: it combines proxies across architectures
 # (zclib.stats.VOTE_MEMBERS, vote_agreement, vote_score).
 
-__all__ = ["ProxySpec", "Pass", "proxy", "register", "REGISTRY", "ABDELFATTAH",
-           "names", "get", "resolve", "compute", "reduce"]
+__all__ = [
+    "ProxySpec",
+    "Pass",
+    "proxy",
+    "register",
+    "REGISTRY",
+    "ABDELFATTAH",
+    "names",
+    "get",
+    "resolve",
+    "compute",
+    "reduce",
+]
 
 
 def names() -> list[str]:
@@ -141,24 +162,31 @@ def compute(
                 f"proxy {s.name!r} needs {s.n_batches} batches, got {len(batches)}"
             )
     if mode == "naive":
-        return {s.name: _safe(s, _pass(copy.deepcopy(net), batches, [s], context))
-                for s in specs}
+        return {
+            s.name: _safe(s, _pass(copy.deepcopy(net), batches, [s], context))
+            for s in specs
+        }
     groups: dict[tuple, list[ProxySpec]] = {}
     for s in specs:
         groups.setdefault(preparation(s), []).append(s)
     # every copy is taken before any pass runs or any preparation changes ``net``
-    nets = [net if k == 0 and not copy_net else copy.deepcopy(net)
-            for k in range(len(groups))]
-    passes = {prep: _pass(n, batches, group, context)
-              for n, (prep, group) in zip(nets, groups.items(), strict=True)}
+    nets = [
+        net if k == 0 and not copy_net else copy.deepcopy(net)
+        for k in range(len(groups))
+    ]
+    passes = {
+        prep: _pass(n, batches, group, context)
+        for n, (prep, group) in zip(nets, groups.items(), strict=True)
+    }
     return {s.name: _safe(s, passes[preparation(s)]) for s in specs}
 
 
 def _pass(net, batches, specs: Sequence[ProxySpec], context) -> Pass:
     """A pass for specs of one preparation, on ``net`` (which it modifies)."""
     net, batches = prepare(net, batches, preparation(specs[0]))
-    return Pass(net, batches, needs=set().union(*(s.needs for s in specs)),
-                context=context)
+    return Pass(
+        net, batches, needs=set().union(*(s.needs for s in specs)), context=context
+    )
 
 
 def _safe(spec: ProxySpec, p: Pass) -> float:

@@ -12,15 +12,25 @@ from zclib.network import count_flops, count_params
 from zclib.proxies.registry import proxy
 
 
-@proxy("params", output="scalar", uses_data=False, uses_labels=False,
-       reference="NATS-Bench get_cost_info params")
+@proxy(
+    "params",
+    output="scalar",
+    uses_data=False,
+    uses_labels=False,
+    reference="NATS-Bench get_cost_info params",
+)
 def params(p):
     """Parameters, in millions."""
     return count_params(p.net) / 1e6
 
 
-@proxy("flops", output="scalar", uses_data=False, uses_labels=False,
-       reference="NATS-Bench get_cost_info flops")
+@proxy(
+    "flops",
+    output="scalar",
+    uses_data=False,
+    uses_labels=False,
+    reference="NATS-Bench get_cost_info flops",
+)
 def flops(p):
     """FLOPs (MACs) of one input image at the batch's resolution, in millions (one
     batch-1 forward of the scored network, ~9 ms on CPU: cheaper than building a

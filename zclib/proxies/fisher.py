@@ -35,8 +35,12 @@ def fisher(p):
     ]
 
 
-@proxy("fisher_channel", needs={"act_grad"}, in_all=False,
-       reference="per-channel fisher saliency, summed without the fan-in broadcast")
+@proxy(
+    "fisher_channel",
+    needs={"act_grad"},
+    in_all=False,
+    reference="per-channel fisher saliency, summed without the fan-in broadcast",
+)
 def fisher_channel(p):
     """Per-layer sum_c f_c (no broadcast to weights)."""
     return _channel_saliency(p)

@@ -14,8 +14,11 @@ Direction: the reference sums and ranks as is; Abdelfattah et al. report |rho|.
 from zclib.proxies.registry import proxy
 
 
-@proxy("grasp", needs={"weight_grad", "hess_grad"},
-       reference="foresight compute_grasp_per_weight")
+@proxy(
+    "grasp",
+    needs={"weight_grad", "hess_grad"},
+    reference="foresight compute_grasp_per_weight",
+)
 def grasp(p):
     """Per-layer -w ⊙ Hg."""
     return [

@@ -30,11 +30,13 @@ def eval_score(jacob: np.ndarray, k: float = K) -> float:
 
 
 @proxy(
-    "jacob_cov", needs={"input_jac"}, output="scalar", uses_labels=False,
+    "jacob_cov",
+    needs={"input_jac"},
+    output="scalar",
+    uses_labels=False,
     reference="foresight compute_jacob_cov",
 )
 def jacob_cov(p):
     """Score of the input Jacobian of batch 0."""
     jac = p["input_jac"]
     return eval_score(numpy_f64(jac.reshape(jac.shape[0], -1)))
-

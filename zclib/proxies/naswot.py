@@ -17,7 +17,10 @@ from zclib.proxies.registry import proxy
 
 
 @proxy(
-    "naswot", needs={"relu_kernel"}, output="scalar", uses_labels=False,
+    "naswot",
+    needs={"relu_kernel"},
+    output="scalar",
+    uses_labels=False,
     reference="BayesWatch/nas-without-training hooklogdet",
 )
 def naswot(p):

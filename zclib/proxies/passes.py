@@ -172,11 +172,13 @@ class Pass:
         )
         # grads also holds the activation gradients after the weights: zip stops
         # at the weights
-        gw = [g if g is not None else torch.zeros_like(w)
-              for g, w in zip(grads, weights, strict=False)]
+        gw = [
+            g if g is not None else torch.zeros_like(w)
+            for g, w in zip(grads, weights, strict=False)
+        ]
         self._cache["weight_grad"] = [g.detach() for g in gw]
         if "act_grad" in need:
-            ga = grads[len(weights):]
+            ga = grads[len(weights) :]
             self._cache["act_grad"] = [
                 (a.detach(), (g if g is not None else torch.zeros_like(a)).detach())
                 for a, g in zip(acts, ga, strict=True)
@@ -204,10 +206,12 @@ class Pass:
         for x, y in self.batches[1:]:
             loss = F.cross_entropy(self.net(x), y)
             grads = autograd.grad(loss, weights, allow_unused=True)
-            out.append([
-                (g if g is not None else torch.zeros_like(w)).detach()
-                for g, w in zip(grads, weights, strict=True)
-            ])
+            out.append(
+                [
+                    (g if g is not None else torch.zeros_like(w)).detach()
+                    for g, w in zip(grads, weights, strict=True)
+                ]
+            )
         return out
 
     # -- synflow: a linearised copy of the pass's network, all-ones input ------------
@@ -253,8 +257,10 @@ class View:
 
     def __getitem__(self, key: str):
         on_data, on_labels = QUANTITIES.get(key, (False, False))
-        for depends, used, what in ((on_data, self.spec.uses_data, "image content"),
-                                    (on_labels, self.spec.uses_labels, "labels")):
+        for depends, used, what in (
+            (on_data, self.spec.uses_data, "image content"),
+            (on_labels, self.spec.uses_labels, "labels"),
+        ):
             if depends and not used:
                 raise KeyError(
                     f"proxy {self.spec.name!r} reads {key!r}, which depends on the "
@@ -293,8 +299,9 @@ def _naswot_hook(kernel: torch.Tensor):
             return
         with torch.no_grad():
             o = out.detach().flatten(1)
-            c = torch.gt(o, 0, out=torch.empty(o.shape, dtype=torch.float32,
-                                               device=o.device))  # 1.0 / 0.0
+            c = torch.gt(
+                o, 0, out=torch.empty(o.shape, dtype=torch.float32, device=o.device)
+            )  # 1.0 / 0.0
             g = (c @ c.T).double()
             s = c.sum(1, dtype=torch.float64)
             term = 2 * g + c.shape[1] - s[:, None] - s[None, :]

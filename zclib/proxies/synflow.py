@@ -15,8 +15,13 @@ from zclib.proxies.registry import proxy
 
 
 @proxy(
-    "synflow", needs={"synflow"}, bn=False, float64=True, uses_data=False,
-    uses_labels=False, reference="foresight compute_synflow_per_weight",
+    "synflow",
+    needs={"synflow"},
+    bn=False,
+    float64=True,
+    uses_data=False,
+    uses_labels=False,
+    reference="foresight compute_synflow_per_weight",
 )
 def synflow(p):
     """Per-layer |w ⊙ dR/dw| on the linearised copy."""

@@ -44,7 +44,10 @@ def _flat(t) -> torch.Tensor:
 
 
 @proxy(
-    "zico", needs={"weight_grad", "batch_weight_grads"}, output="scalar", n_batches=2,
+    "zico",
+    needs={"weight_grad", "batch_weight_grads"},
+    output="scalar",
+    n_batches=2,
     reference="SLDGroup/ZiCo caculate_zico",
 )
 def zico(p):

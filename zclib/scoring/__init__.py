@@ -39,7 +39,15 @@ from zclib.scoring.cli import add_cli
 from zclib.scoring.scorer import Scorer, check_device, device_name
 
 __all__ = [
-    "LEGACY_IDENTITY", "Scorer", "add_cli", "check_device", "device_name",
-    "nan_count", "part_key", "read_archs", "run_identity", "score_archs",
+    "LEGACY_IDENTITY",
+    "Scorer",
+    "add_cli",
+    "check_device",
+    "device_name",
+    "nan_count",
+    "part_key",
+    "read_archs",
+    "run_identity",
+    "score_archs",
     "worker_threads",
 ]

@@ -1,7 +1,7 @@
 """Many architectures: chunks, worker processes, the resumable parts, the table.
 
-    from zclib.scoring import score_archs
-    df = score_archs(archs, "cifar10", "all", seed=0, out="s.parquet", workers=2)
+from zclib.scoring import score_archs
+df = score_archs(archs, "cifar10", "all", seed=0, out="s.parquet", workers=2)
 """
 
 from __future__ import annotations
@@ -78,25 +78,39 @@ def score_archs(
         One row per architecture, in the order given, with metadata columns.
     """
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
-    kwargs = dict(dataset=dataset, proxies=proxies, seed=seed, batch_size=batch_size,
-                  device=device, variant=variant, mode=mode, zico_batches=zico_batches,
-                  norm=norm, augment=augment)
+    kwargs = dict(
+        dataset=dataset,
+        proxies=proxies,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        variant=variant,
+        mode=mode,
+        zico_batches=zico_batches,
+        norm=norm,
+        augment=augment,
+    )
     probe = Scorer(**kwargs)  # validates everything up front, gives the config
     cfg = probe.config()
-    arch_chunks = [archs[i:i + chunk_size] for i in range(0, len(archs), chunk_size)]
+    arch_chunks = [archs[i : i + chunk_size] for i in range(0, len(archs), chunk_size)]
     parts_dir = None
     done: dict[int, pd.DataFrame] = {}
     if out is not None:
         out = Path(out)
-        parts_dir = chunks.open_parts(chunks.parts_dir(out),
-                                      run_identity(cfg, archs, chunk_size),
-                                      legacy=LEGACY_IDENTITY)
+        parts_dir = chunks.open_parts(
+            chunks.parts_dir(out),
+            run_identity(cfg, archs, chunk_size),
+            legacy=LEGACY_IDENTITY,
+        )
         for k, chunk in enumerate(arch_chunks):
             path = chunks.part_path(parts_dir, part_key(k))
             df = chunks.read_part(path)  # None: missing or damaged (warned)
             if df is not None and list(df.get("arch_str", [])) != chunk:
-                warnings.warn(f"damaged chunk {path} (holds other archs); it is "
-                              "recomputed", chunks.DamagedChunkWarning, stacklevel=2)
+                warnings.warn(
+                    f"damaged chunk {path} (holds other archs); it is recomputed",
+                    chunks.DamagedChunkWarning,
+                    stacklevel=2,
+                )
                 df = None
             if df is not None:
                 done[k] = df
@@ -131,11 +145,16 @@ def score_archs(
         if arch_chunks
         else pd.DataFrame()
     )
-    meta = provenance(**cfg, device=device, workers=workers, n_archs=len(archs),
-                      wall_seconds_this_run=round(wall, 3),
-                      nan_counts=nan_count(df, probe.proxies),
-                      torch_version=torch.__version__,
-                      device_name=device_name(device))
+    meta = provenance(
+        **cfg,
+        device=device,
+        workers=workers,
+        n_archs=len(archs),
+        wall_seconds_this_run=round(wall, 3),
+        nan_counts=nan_count(df, probe.proxies),
+        torch_version=torch.__version__,
+        device_name=device_name(device),
+    )
     for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment"):
         df[c] = cfg[c]
     df["data_source"] = cfg["data_source"]
@@ -144,8 +163,10 @@ def score_archs(
     df.attrs["meta"] = meta
     if out is not None:
         _write_table(df, out)
-        write_text_atomic(json.dumps(meta, indent=2, default=str),
-                          out.with_name(out.name + ".meta.json"))
+        write_text_atomic(
+            json.dumps(meta, indent=2, default=str),
+            out.with_name(out.name + ".meta.json"),
+        )
     nan_total = sum(meta["nan_counts"].values()) if len(df) else 0
     if progress and nan_total:
         print(f"NaN scores: {meta['nan_counts']}", file=sys.stderr)
@@ -167,9 +188,11 @@ def run_identity(cfg: dict, archs: list[str], chunk_size: int) -> dict:
 
     The data folder may move (another machine): its format and stand-in flag stay.
     """
-    return {**{k: v for k, v in cfg.items() if k != "data_source"},
-            "chunk_size": chunk_size,
-            "archs_sha1": hashlib.sha1("\n".join(archs).encode()).hexdigest()}
+    return {
+        **{k: v for k, v in cfg.items() if k != "data_source"},
+        "chunk_size": chunk_size,
+        "archs_sha1": hashlib.sha1("\n".join(archs).encode()).hexdigest(),
+    }
 
 
 def _write_table(df: pd.DataFrame, out: Path) -> None:
@@ -183,15 +206,23 @@ def _write_table(df: pd.DataFrame, out: Path) -> None:
 
 
 def _bar(total: int, initial: int, enabled: bool, desc: str):
-    return tqdm(total=total, initial=initial, disable=not enabled, desc=f"score {desc}",
-                unit="arch", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        disable=not enabled,
+        desc=f"score {desc}",
+        unit="arch",
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
 
 
 def read_archs(path: str | Path) -> list[str]:
     """Arch strings from a file, one per line (blank lines and # comments skipped)."""
     lines = Path(path).read_text().splitlines()
-    archs = [ln.strip() for ln in lines
-             if ln.strip() and not ln.lstrip().startswith("#")]
+    archs = [
+        ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     for i, a in enumerate(archs):
         try:
             space.validate(a)

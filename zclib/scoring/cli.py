@@ -22,16 +22,28 @@ def _cmd_score(args: argparse.Namespace) -> int:
         archs = space.sample(args.n, seed=args.seed)  # the notebooks' N_ARCHS sample
     if not str(args.out).endswith((".csv", ".parquet")):
         raise ValueError(f"--out must end in .csv or .parquet, got {args.out!r}")
-    df = score_archs(archs, args.dataset, args.proxies, seed=args.seed,
-                     batch_size=args.batch_size, device=args.device,
-                     variant=args.variant, mode=args.mode,
-                     zico_batches=args.zico_batches, norm=args.norm,
-                     augment=args.augment, out=args.out,
-                     chunk_size=args.chunk_size, workers=args.workers,
-                     progress=not args.quiet)
+    df = score_archs(
+        archs,
+        args.dataset,
+        args.proxies,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        device=args.device,
+        variant=args.variant,
+        mode=args.mode,
+        zico_batches=args.zico_batches,
+        norm=args.norm,
+        augment=args.augment,
+        out=args.out,
+        chunk_size=args.chunk_size,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
     meta = df.attrs["meta"]
-    print(f"wrote {args.out}: {len(df)} archs, NaN counts {meta['nan_counts']}",
-          file=sys.stderr)
+    print(
+        f"wrote {args.out}: {len(df)} archs, NaN counts {meta['nan_counts']}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -40,9 +52,13 @@ def add_cli(sub) -> None:
     s = sub.add_parser("score", help="score many architectures with zero-cost proxies")
     s.add_argument("--dataset", default="cifar10")
     s.add_argument("--proxies", default="all", help="all | abdelfattah | a,b,c")
-    s.add_argument("--n", type=int, default=None,
-                   help="the first N archs of space.sample(N, --seed) "
-                   "(the cells of a notebook's N_ARCHS=N, SEED=seed)")
+    s.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="the first N archs of space.sample(N, --seed) "
+        "(the cells of a notebook's N_ARCHS=N, SEED=seed)",
+    )
     s.add_argument("--archs", default=None, help="file of arch strings, one per line")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=64)
@@ -50,11 +66,17 @@ def add_cli(sub) -> None:
     s.add_argument("--variant", default="official", help="official | foresight")
     s.add_argument("--mode", default="fused", help="fused | naive")
     s.add_argument("--zico-batches", type=int, default=2)
-    s.add_argument("--norm", default="foresight",
-                   help="normalisation constants: foresight | foresight_exact | nb201")
-    s.add_argument("--augment", action="store_true",
-                   help="draw the batch through the reference's training transforms "
-                        "(random crop + flip)")
+    s.add_argument(
+        "--norm",
+        default="foresight",
+        help="normalisation constants: foresight | foresight_exact | nb201",
+    )
+    s.add_argument(
+        "--augment",
+        action="store_true",
+        help="draw the batch through the reference's training transforms "
+        "(random crop + flip)",
+    )
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--chunk-size", type=int, default=25)
     s.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")

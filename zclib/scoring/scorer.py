@@ -1,7 +1,7 @@
 """One architecture at a time: the scorer of a fixed configuration, and the device.
 
-    from zclib.scoring import Scorer
-    row = Scorer("cifar10", "synflow,snip", seed=0).score(arch)  # {'synflow': ..., ...}
+from zclib.scoring import Scorer
+row = Scorer("cifar10", "synflow,snip", seed=0).score(arch)  # {'synflow': ..., ...}
 """
 
 from __future__ import annotations
@@ -36,9 +36,19 @@ class Scorer:
             (see ``zclib.data.get_batch``).
     """
 
-    def __init__(self, dataset="cifar10", proxies="all", seed=0, batch_size=64,
-                 device="cpu", variant="official", mode="fused", zico_batches=2,
-                 norm="foresight", augment=False):
+    def __init__(
+        self,
+        dataset="cifar10",
+        proxies="all",
+        seed=0,
+        batch_size=64,
+        device="cpu",
+        variant="official",
+        mode="fused",
+        zico_batches=2,
+        norm="foresight",
+        augment=False,
+    ):
         check_device(device)
         self.dataset = canonical_dataset(dataset)
         self.proxies = zproxies.resolve(proxies)
@@ -55,8 +65,9 @@ class Scorer:
         n_batches = max(n_batches, zico_batches if "zico" in self.proxies else 1)
         self.batches, metas = [], []
         for b in range(n_batches):
-            batch = data.get_batch(self.dataset, batch_size, seed, index=b, norm=norm,
-                                   augment=augment)
+            batch = data.get_batch(
+                self.dataset, batch_size, seed, index=b, norm=norm, augment=augment
+            )
             self.batches.append((batch.x.to(device), batch.y.to(device)))
             metas.append(batch.meta)
         self.data_meta = metas[0]
@@ -66,10 +77,17 @@ class Scorer:
         """Everything that determines the scores (used to name and guard the cache)."""
         m = self.data_meta
         return {
-            "dataset": self.dataset, "proxies": self.proxies, "seed": self.seed,
-            "batch_size": self.batch_size, "variant": self.variant, "mode": self.mode,
-            "n_batches": len(self.batches), "norm": self.norm, "augment": self.augment,
-            "data_source": str(m.get("source", "")), "data_format": m.get("format", ""),
+            "dataset": self.dataset,
+            "proxies": self.proxies,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "variant": self.variant,
+            "mode": self.mode,
+            "n_batches": len(self.batches),
+            "norm": self.norm,
+            "augment": self.augment,
+            "data_source": str(m.get("source", "")),
+            "data_format": m.get("format", ""),
             "stand_in": bool(m.get("stand_in", False)),
             "tf32": False,
         }
@@ -81,13 +99,23 @@ class Scorer:
         t0 = time.perf_counter()
         net = build(cell, self.dataset, variant=self.variant, seed=self.seed)
         net = net.to(self.device)
-        scores = zproxies.compute(net, self.proxies, self.batches, mode=self.mode,
-                                  context={"arch": arch_str, "dataset": self.dataset},
-                                  copy_net=False)  # the network is ours alone
+        scores = zproxies.compute(
+            net,
+            self.proxies,
+            self.batches,
+            mode=self.mode,
+            context={"arch": arch_str, "dataset": self.dataset},
+            copy_net=False,
+        )  # the network is ours alone
         if self.device.startswith("cuda"):
             torch.cuda.synchronize()
-        return {"arch_str": arch_str, "index": space.benchmark_index(arch_str),
-                **scores, "seconds": time.perf_counter() - t0, "device": self.device}
+        return {
+            "arch_str": arch_str,
+            "index": space.benchmark_index(arch_str),
+            **scores,
+            "seconds": time.perf_counter() - t0,
+            "device": self.device,
+        }
 
 
 def check_device(device: str) -> str:
@@ -102,20 +130,24 @@ def check_device(device: str) -> str:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"unknown device {device!r} ({exc}); use cpu or cuda"
-                         ) from None
+        raise ValueError(
+            f"unknown device {device!r} ({exc}); use cpu or cuda"
+        ) from None
     if dev.type not in ("cpu", "cuda"):
         raise ValueError(f"device {device!r}: expected cpu or cuda")
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r}: CUDA is not available on this "
-                             "machine (torch.cuda.is_available() is False); use "
-                             "--device cpu")
+            raise ValueError(
+                f"device {device!r}: CUDA is not available on this "
+                "machine (torch.cuda.is_available() is False); use "
+                "--device cpu"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device {device!r}: this machine has "
-                             f"{torch.cuda.device_count()} CUDA device(s)")
+            raise ValueError(
+                f"device {device!r}: this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)"
+            )
     return device
-
 
 
 def device_name(device: str) -> str:

@@ -94,8 +94,9 @@ def _need_proxy(proxy, warmup: int, move: int) -> None:
         raise ValueError("warm-up and move proposal need a proxy (array by index)")
 
 
-def _propose(cands: np.ndarray, proxy: np.ndarray, rng: np.random.Generator,
-             explore: float) -> int:
+def _propose(
+    cands: np.ndarray, proxy: np.ndarray, rng: np.random.Generator, explore: float
+) -> int:
     """The proxy's favourite of the candidates (first on ties), or with probability
     ``explore`` a random one."""
     if explore and rng.random() < explore:
@@ -106,8 +107,9 @@ def _propose(cands: np.ndarray, proxy: np.ndarray, rng: np.random.Generator,
 # -------------------------------------------------------------------- random search
 
 
-def proxy_random_search(proxy: np.ndarray, n: int, seed, replace: bool = True
-                        ) -> tuple[int, float]:
+def proxy_random_search(
+    proxy: np.ndarray, n: int, seed, replace: bool = True
+) -> tuple[int, float]:
     """Training-free random search: score ``n`` random cells, return the best.
 
     Args:
@@ -128,12 +130,16 @@ def random_draws(n: int, seed, replace: bool = True) -> np.ndarray:
     """The ``n`` cells :func:`proxy_random_search` scores with this seed (to pick
     from the same draws by another key, e.g. Mellor et al.'s "optimal" row)."""
     rng = rng_of(seed)
-    return (rng.integers(0, NUM_ARCHS, size=n) if replace
-            else rng.choice(NUM_ARCHS, size=n, replace=False))
+    return (
+        rng.integers(0, NUM_ARCHS, size=n)
+        if replace
+        else rng.choice(NUM_ARCHS, size=n, replace=False)
+    )
 
 
-def random_search(ev: Evaluator, seed, proxy: np.ndarray | None = None,
-                  warmup: int = 0) -> Trace:
+def random_search(
+    ev: Evaluator, seed, proxy: np.ndarray | None = None, warmup: int = 0
+) -> Trace:
     """Random search; with ``warmup`` the proxy-ordered pool is trained first."""
     _need_proxy(proxy, warmup, 0)
     rng = rng_of(seed)
@@ -150,9 +156,16 @@ def random_search(ev: Evaluator, seed, proxy: np.ndarray | None = None,
 # ------------------------------------------------------------ regularized evolution
 
 
-def rea(ev: Evaluator, seed, population: int = 10, sample: int = 3,
-        proxy: np.ndarray | None = None, warmup: int = 0, move: int = 0,
-        explore: float = 0.0) -> Trace:
+def rea(
+    ev: Evaluator,
+    seed,
+    population: int = 10,
+    sample: int = 3,
+    proxy: np.ndarray | None = None,
+    warmup: int = 0,
+    move: int = 0,
+    explore: float = 0.0,
+) -> Trace:
     """Regularized (aging) evolution.
 
     Args:
@@ -172,8 +185,11 @@ def rea(ev: Evaluator, seed, population: int = 10, sample: int = 3,
     rng = rng_of(seed)
     nbr = neighbours()
     n_nbr = nbr.shape[1]
-    init = (warmup_pool(proxy, warmup, rng)[:population] if warmup
-            else rng.integers(0, NUM_ARCHS, size=population))
+    init = (
+        warmup_pool(proxy, warmup, rng)[:population]
+        if warmup
+        else rng.integers(0, NUM_ARCHS, size=population)
+    )
     # ring buffers: slot `head` holds the oldest member once the population is full
     pop_idx = np.empty(population, dtype=np.int64)
     pop_fit = np.empty(population)
@@ -188,8 +204,11 @@ def rea(ev: Evaluator, seed, population: int = 10, sample: int = 3,
         pick = rng.permutation(size)[:sample]  # S distinct members
         parent = pop_idx[pick[np.argmax(pop_fit[pick])]]
         if move:
-            cands = (nbr[parent] if move >= n_nbr
-                     else nbr[parent, rng.permutation(n_nbr)[:move]])
+            cands = (
+                nbr[parent]
+                if move >= n_nbr
+                else nbr[parent, rng.permutation(n_nbr)[:move]]
+            )
             child = _propose(cands, proxy, rng, explore)
         else:
             child = int(nbr[parent, rng.integers(n_nbr)])
@@ -197,8 +216,9 @@ def rea(ev: Evaluator, seed, population: int = 10, sample: int = 3,
         pop_idx[head], pop_fit[head] = child, ev(child)  # the oldest dies
         head = (head + 1) % population
     members = np.roll(pop_idx[:size], -head) if size == population else pop_idx[:size]
-    return ev.trace(algorithm="rea", population=[int(m) for m in members],
-                    warmup=warmup, move=move)
+    return ev.trace(
+        algorithm="rea", population=[int(m) for m in members], warmup=warmup, move=move
+    )
 
 
 # ----------------------------------------------------------------------- REINFORCE
@@ -213,8 +233,8 @@ class _Adam:
         self.t += 1
         self.m = self.b1 * self.m + (1 - self.b1) * grad
         self.v = self.b2 * self.v + (1 - self.b2) * grad * grad
-        m_hat = self.m / (1 - self.b1 ** self.t)
-        v_hat = self.v / (1 - self.b2 ** self.t)
+        m_hat = self.m / (1 - self.b1**self.t)
+        v_hat = self.v / (1 - self.b2**self.t)
         theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
@@ -260,9 +280,16 @@ class _Controller:
 _EDGE_RANGE = np.arange(N_EDGES)
 
 
-def reinforce(ev: Evaluator, seed, lr: float = 0.01, momentum: float = 0.9,
-              proxy: np.ndarray | None = None, warmup: int = 0, move: int = 0,
-              pre_batch: int = 10) -> Trace:
+def reinforce(
+    ev: Evaluator,
+    seed,
+    lr: float = 0.01,
+    momentum: float = 0.9,
+    proxy: np.ndarray | None = None,
+    warmup: int = 0,
+    move: int = 0,
+    pre_batch: int = 10,
+) -> Trace:
     """REINFORCE over the 6 edges (NAS-Bench-201 / NATS-Bench baseline).
 
     Args:
@@ -286,8 +313,9 @@ def reinforce(ev: Evaluator, seed, lr: float = 0.01, momentum: float = 0.9,
         finite = np.isfinite(proxy)
         pct = np.zeros(NUM_ARCHS)  # NaN scores: percentile 0
         order = np.argsort(proxy[finite], kind="stable")
-        pct[np.flatnonzero(finite)[order]] = 100.0 * np.arange(1, order.size + 1) / (
-            order.size)
+        pct[np.flatnonzero(finite)[order]] = (
+            100.0 * np.arange(1, order.size + 1) / (order.size)
+        )
         for _ in range(-(-warmup // pre_batch)):  # warmup proxy scores in all
             ops = ctl.sample(pre_batch)
             ctl.update(ops, pct[index_of(ops)])
@@ -300,16 +328,22 @@ def reinforce(ev: Evaluator, seed, lr: float = 0.01, momentum: float = 0.9,
         else:
             ops = ctl.sample()[0]
         ctl.update(ops, ev(index_of(ops)))
-    return ev.trace(algorithm="reinforce", probs=ctl.probs, warmup=warmup,
-                    move=move)
+    return ev.trace(algorithm="reinforce", probs=ctl.probs, warmup=warmup, move=move)
 
 
 # ------------------------------------------------------------------ predictor-based
 
 
-def predictor_search(ev: Evaluator, seed, n_init: int = 10, batch: int = 1,
-                     alpha: float = 1.0, proxy: np.ndarray | None = None,
-                     warmup: int = 0, move: int = 0) -> Trace:
+def predictor_search(
+    ev: Evaluator,
+    seed,
+    n_init: int = 10,
+    batch: int = 1,
+    alpha: float = 1.0,
+    proxy: np.ndarray | None = None,
+    warmup: int = 0,
+    move: int = 0,
+) -> Trace:
     """Greedy search with a ridge predictor on the one-hot cell encoding.
 
     Args:
@@ -334,8 +368,11 @@ def predictor_search(ev: Evaluator, seed, n_init: int = 10, batch: int = 1,
     # predictions live in product order (see core.additive_scores); -inf = trained
     to_code, to_index = index_to_code(), code_to_index()
     untrained = np.zeros(NUM_ARCHS)
-    init = (warmup_pool(proxy, warmup, rng)[:n_init] if warmup
-            else rng.choice(NUM_ARCHS, size=n_init, replace=False))
+    init = (
+        warmup_pool(proxy, warmup, rng)[:n_init]
+        if warmup
+        else rng.choice(NUM_ARCHS, size=n_init, replace=False)
+    )
     xtx, xty = np.zeros((d, d)), np.zeros(d)  # raw sums x x^T and x y
     xs, ys = np.zeros(d), 0.0  # sums of x and y, to centre
 
@@ -374,5 +411,9 @@ def predictor_search(ev: Evaluator, seed, n_init: int = 10, batch: int = 1,
     return ev.trace(algorithm="predictor", warmup=warmup, move=move)
 
 
-ALGORITHMS = {"rs": random_search, "rea": rea, "reinforce": reinforce,
-              "predictor": predictor_search}
+ALGORITHMS = {
+    "rs": random_search,
+    "rea": rea,
+    "reinforce": reinforce,
+    "predictor": predictor_search,
+}

@@ -18,14 +18,16 @@ import numpy as np
 from zclib.search.core import Evaluator, Trace
 
 
-def run_many(algorithm: Callable[..., Trace], ev: Evaluator, n_runs: int, seed: int,
-             **settings) -> list[Trace]:
+def run_many(
+    algorithm: Callable[..., Trace], ev: Evaluator, n_runs: int, seed: int, **settings
+) -> list[Trace]:
     """``n_runs`` independent runs of ``algorithm`` with fresh copies of ``ev``."""
     return [algorithm(ev.fresh(), (seed, r), **settings) for r in range(n_runs)]
 
 
-def curve_by_models(traces: Sequence[Trace], acc: np.ndarray, n_models: int
-                    ) -> np.ndarray:
+def curve_by_models(
+    traces: Sequence[Trace], acc: np.ndarray, n_models: int
+) -> np.ndarray:
     """(runs, n_models): ``acc`` of the fittest cell found after 1..n trained models.
 
     A run shorter than ``n_models`` keeps its last value; NaN before its first
@@ -35,13 +37,14 @@ def curve_by_models(traces: Sequence[Trace], acc: np.ndarray, n_models: int
     for r, t in enumerate(traces):
         best = t.best_so_far()[:n_models]
         if len(best):
-            out[r, :len(best)] = acc[best]
-            out[r, len(best):] = acc[best[-1]]
+            out[r, : len(best)] = acc[best]
+            out[r, len(best) :] = acc[best[-1]]
     return out
 
 
-def curve_by_time(traces: Sequence[Trace], acc: np.ndarray, grid_s: np.ndarray
-                  ) -> np.ndarray:
+def curve_by_time(
+    traces: Sequence[Trace], acc: np.ndarray, grid_s: np.ndarray
+) -> np.ndarray:
     """(runs, len(grid)): ``acc`` of the fittest cell whose training had finished by
     each time (NaN before the first)."""
     grid_s = np.asarray(grid_s, dtype=float)
@@ -54,8 +57,12 @@ def curve_by_time(traces: Sequence[Trace], acc: np.ndarray, grid_s: np.ndarray
     return out
 
 
-def final(traces: Sequence[Trace], acc: np.ndarray, n_models: int | None = None,
-          seconds: float | None = None) -> np.ndarray:
+def final(
+    traces: Sequence[Trace],
+    acc: np.ndarray,
+    n_models: int | None = None,
+    seconds: float | None = None,
+) -> np.ndarray:
     """``acc`` of each run's answer (fittest cell within the models / seconds)."""
     best = np.array([t.best(n_models, seconds) for t in traces])
     out = np.full(len(traces), np.nan)
@@ -72,8 +79,9 @@ def models_to_target(curves: np.ndarray, target: float) -> np.ndarray:
     return first
 
 
-def mean_diff_bootstrap(a, b, n_boot: int = 2000, seed: int = 0, ci: float = 0.95
-                        ) -> dict:
+def mean_diff_bootstrap(
+    a, b, n_boot: int = 2000, seed: int = 0, ci: float = 0.95
+) -> dict:
     """Unpaired bootstrap of mean(a) - mean(b) over independent runs.
 
     Returns:
@@ -86,13 +94,25 @@ def mean_diff_bootstrap(a, b, n_boot: int = 2000, seed: int = 0, ci: float = 0.9
     db = b[rng.integers(0, b.size, (n_boot, b.size))].mean(axis=1)
     d = da - db
     q = (1 - ci) / 2
-    return {"diff": float(a.mean() - b.mean()), "lo": float(np.quantile(d, q)),
-            "hi": float(np.quantile(d, 1 - q)), "p_value": float(np.mean(d <= 0)),
-            "n_a": int(a.size), "n_b": int(b.size), "n_boot": int(n_boot)}
+    return {
+        "diff": float(a.mean() - b.mean()),
+        "lo": float(np.quantile(d, q)),
+        "hi": float(np.quantile(d, 1 - q)),
+        "p_value": float(np.mean(d <= 0)),
+        "n_a": int(a.size),
+        "n_b": int(b.size),
+        "n_boot": int(n_boot),
+    }
 
 
-def ratio_bootstrap(base, treated, stat: Callable = np.median, n_boot: int = 2000,
-                    seed: int = 0, ci: float = 0.95) -> dict:
+def ratio_bootstrap(
+    base,
+    treated,
+    stat: Callable = np.median,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> dict:
     """Bootstrap of stat(base) / stat(treated): e.g. the factor by which a warm-up
     cuts the median number of trained models needed to reach a target.
 
@@ -107,20 +127,24 @@ def ratio_bootstrap(base, treated, stat: Callable = np.median, n_boot: int = 200
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(x, float) / np.asarray(y, float)
 
-    rb = ratio(stat(base[rng.integers(0, base.size, (n_boot, base.size))], axis=1),
-               stat(treated[rng.integers(0, treated.size, (n_boot, treated.size))],
-                    axis=1))
+    rb = ratio(
+        stat(base[rng.integers(0, base.size, (n_boot, base.size))], axis=1),
+        stat(treated[rng.integers(0, treated.size, (n_boot, treated.size))], axis=1),
+    )
     q = (1 - ci) / 2
     # inf ratios (base never reached in the resample) count as large, NaN dropped
     rb = rb[~np.isnan(rb)]
     est = float(ratio(stat(base), stat(treated)))
-    return {"ratio": est,
-            "lo": float(np.quantile(rb, q)) if rb.size else math.nan,
-            "hi": float(np.quantile(rb, 1 - q)) if rb.size else math.nan,
-            "stat_base": float(stat(base)), "stat_treated": float(stat(treated)),
-            "reached_base": float(np.mean(np.isfinite(base))),
-            "reached_treated": float(np.mean(np.isfinite(treated))),
-            "n_boot": int(n_boot)}
+    return {
+        "ratio": est,
+        "lo": float(np.quantile(rb, q)) if rb.size else math.nan,
+        "hi": float(np.quantile(rb, 1 - q)) if rb.size else math.nan,
+        "stat_base": float(stat(base)),
+        "stat_treated": float(stat(treated)),
+        "reached_base": float(np.mean(np.isfinite(base))),
+        "reached_treated": float(np.mean(np.isfinite(treated))),
+        "n_boot": int(n_boot),
+    }
 
 
 def mean_std(x) -> tuple[float, float]:

@@ -49,9 +49,9 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             k += 1
     # reorder each row's 4 alternatives to ascending op, like space.neighbours
     for e in range(N_EDGES):
-        block = nbr[:, 4 * e:4 * e + 4]
+        block = nbr[:, 4 * e : 4 * e + 4]
         ops = (block // _PLACE[e]) % N_OPS
-        nbr[:, 4 * e:4 * e + 4] = np.take_along_axis(block, np.argsort(ops, 1), 1)
+        nbr[:, 4 * e : 4 * e + 4] = np.take_along_axis(block, np.argsort(ops, 1), 1)
     nbr = code_to_index[nbr]
     for a in (cells, code_to_index, nbr):
         a.setflags(write=False)
@@ -202,8 +202,13 @@ class Evaluator:
             strictly within the budget.
     """
 
-    def __init__(self, fitness, cost=None, max_models: int | None = None,
-                 budget_s: float | None = None):
+    def __init__(
+        self,
+        fitness,
+        cost=None,
+        max_models: int | None = None,
+        budget_s: float | None = None,
+    ):
         self.fitness = np.asarray(fitness, dtype=float)
         self.cost = None if cost is None else np.asarray(cost, dtype=float)
         if max_models is None and budget_s is None:
@@ -232,13 +237,18 @@ class Evaluator:
 
     def done(self) -> bool:
         """True once the model count or the time budget is used up."""
-        return ((self.max_models is not None and self.n_trained >= self.max_models)
-                or (self.budget_s is not None and self.seconds >= self.budget_s))
+        return (self.max_models is not None and self.n_trained >= self.max_models) or (
+            self.budget_s is not None and self.seconds >= self.budget_s
+        )
 
     def fresh(self) -> Evaluator:
         """A new evaluator with the same lookups and limits (for the next run)."""
         return Evaluator(self.fitness, self.cost, self.max_models, self.budget_s)
 
     def trace(self, **info) -> Trace:
-        return Trace(np.array(self._idx, dtype=np.int64), np.array(self._fit),
-                     np.array(self._sec), info)
+        return Trace(
+            np.array(self._idx, dtype=np.int64),
+            np.array(self._fit),
+            np.array(self._sec),
+            info,
+        )

@@ -44,8 +44,12 @@ class Lookup:
         return self.table[column].to_numpy(dtype=float)
 
 
-def load(dataset: str, proxies: Sequence[str] = ("naswot", "synflow"), seed: int = 0,
-         batch_size: int = 64) -> Lookup:
+def load(
+    dataset: str,
+    proxies: Sequence[str] = ("naswot", "synflow"),
+    seed: int = 0,
+    batch_size: int = 64,
+) -> Lookup:
     """Benchmark table and proxy scores of ``dataset`` (all 15,625 cells).
 
     Args:
@@ -63,8 +67,9 @@ def load(dataset: str, proxies: Sequence[str] = ("naswot", "synflow"), seed: int
     raw, oriented = {}, {}
     stand_in, source = results.is_stand_in(ds), ""
     if proxies:
-        scores = results.load_scores(ds, list(proxies), seed=seed,
-                                     batch_size=batch_size)
+        scores = results.load_scores(
+            ds, list(proxies), seed=seed, batch_size=batch_size
+        )
         for p in proxies:
             raw[p] = by_index(scores, p)
             oriented[p] = proxy_fitness(raw[p], zp.get(p).direction)

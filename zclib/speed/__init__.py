@@ -49,7 +49,20 @@ from zclib.speed.targets import N_ARCHS_SPACE, TARGETS, target_check
 from zclib.speed.throughput import run_throughput
 
 __all__ = [
-    "LOAD_MARGIN", "N_ARCHS_SPACE", "REL_TOL", "TARGETS", "add_cli", "consistency",
-    "default_sets", "describe", "machine_info", "ratio", "rel_diff", "run_speed",
-    "run_throughput", "summary", "target_check", "write_json",
+    "LOAD_MARGIN",
+    "N_ARCHS_SPACE",
+    "REL_TOL",
+    "TARGETS",
+    "add_cli",
+    "consistency",
+    "default_sets",
+    "describe",
+    "machine_info",
+    "ratio",
+    "rel_diff",
+    "run_speed",
+    "run_throughput",
+    "summary",
+    "target_check",
+    "write_json",
 ]

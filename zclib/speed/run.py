@@ -1,7 +1,7 @@
 """The speed benchmark: seconds per architecture, per proxy and fused vs naive.
 
-    from zclib.speed import run_speed
-    res = run_speed("cifar10", n=5, batch_size=64, device="cpu")
+from zclib.speed import run_speed
+res = run_speed("cifar10", n=5, batch_size=64, device="cpu")
 """
 
 from __future__ import annotations
@@ -91,8 +91,13 @@ def run_speed(
     # (kind, name, mode) -> Scorer; one Scorer per configuration, as in a real run
     load_before = os.getloadavg()
     t_start = time.perf_counter()
-    common = dict(dataset=dataset, seed=seed, batch_size=batch_size, device=device,
-                  variant=variant)
+    common = dict(
+        dataset=dataset,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        variant=variant,
+    )
     configs: dict[tuple[str, str, str], Scorer] = {}
     for p in singles:
         configs["single", p, "fused"] = Scorer(proxies=[p], mode="fused", **common)
@@ -101,16 +106,25 @@ def run_speed(
             configs["set", name, mode] = Scorer(proxies=names_, mode=mode, **common)
 
     warm = archs[:1] * warmup
-    bar = tqdm(total=(len(warm) + n) * len(configs), disable=not progress,
-               desc=f"speed {dataset} {device}", unit="score", file=sys.stderr,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=(len(warm) + n) * len(configs),
+        disable=not progress,
+        desc=f"speed {dataset} {device}",
+        unit="score",
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     seconds = {k: [] for k in configs}
     load_during = []  # 1-min load average after each timed arch
     scores = {k: [] for k in configs}
     try:
         timings = time_scorers(
-            configs, archs, warm=warm, on_score=lambda: bar.update(1),
-            on_arch=lambda i: load_during.append(os.getloadavg()[0]))
+            configs,
+            archs,
+            warm=warm,
+            on_score=lambda: bar.update(1),
+            on_arch=lambda i: load_during.append(os.getloadavg()[0]),
+        )
     finally:
         bar.close()
     for t in timings:  # Scorer.score synchronises cuda before returning
@@ -133,32 +147,55 @@ def run_speed(
 
     agreement = consistency(scores, singles, sets)
     meta = provenance(
-        command="speed", dataset=dataset, n=n, batch_size=batch_size, device=device,
-        seed=seed, variant=variant, warmup_archs=len(warm), archs=archs,
+        command="speed",
+        dataset=dataset,
+        n=n,
+        batch_size=batch_size,
+        device=device,
+        seed=seed,
+        variant=variant,
+        warmup_archs=len(warm),
+        archs=archs,
         data_source=str(next(iter(configs.values())).data_meta.get("source", "")),
         timer="time.perf_counter around Scorer.score (network build included)",
         std="sample std (ddof=1) over timed archs",
-        wall_seconds=round(wall, 3), **machine_info(device),
+        wall_seconds=round(wall, 3),
+        **machine_info(device),
         date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         loadavg_before=[round(v, 2) for v in load_before],
         loadavg_after=[round(v, 2) for v in load_after],
         loadavg_1min_during=[round(v, 2) for v in load_during],
-        loaded=bool(max(load_before[0], *load_during)
-                    > torch.get_num_threads() + LOAD_MARGIN),
+        loaded=bool(
+            max(load_before[0], *load_during) > torch.get_num_threads() + LOAD_MARGIN
+        ),
         loaded_rule=f"max 1-min load (before, during) > torch threads + {LOAD_MARGIN}",
     )
-    nan_counts = {f"{k[1]}/{k[2]}" if k[0] == "set" else k[1]:
-                  {p: sum(math.isnan(r[p]) for r in rows) for p in rows[0]}
-                  for k, rows in scores.items()}
-    out = {"meta": meta, "singles": res_singles, "sets": res_sets,
-           "consistency": agreement, "nan_counts": nan_counts,
-           "targets": TARGETS}
+    nan_counts = {
+        f"{k[1]}/{k[2]}" if k[0] == "set" else k[1]: {
+            p: sum(math.isnan(r[p]) for r in rows) for p in rows[0]
+        }
+        for k, rows in scores.items()
+    }
+    out = {
+        "meta": meta,
+        "singles": res_singles,
+        "sets": res_sets,
+        "consistency": agreement,
+        "nan_counts": nan_counts,
+        "targets": TARGETS,
+    }
     if throughput_workers:
         one = {name: scores["set", name, "fused"] for name in sets}
         out["throughput"] = run_throughput(
-            dataset, archs, sets, throughput_workers, reference=one,
-            warmup=max(warmup, 1), progress=progress, **{
-                k: v for k, v in common.items() if k != "dataset"})
+            dataset,
+            archs,
+            sets,
+            throughput_workers,
+            reference=one,
+            warmup=max(warmup, 1),
+            progress=progress,
+            **{k: v for k, v in common.items() if k != "dataset"},
+        )
     out["target_check"] = target_check(out)
     out["meets_target"] = out["target_check"]["meets_target"]
     return out
@@ -171,8 +208,9 @@ def machine_info(device: str) -> dict:
         "python_version": platform.python_version(),
         "torch_num_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
-        "cpu_affinity": (len(os.sched_getaffinity(0))
-                         if hasattr(os, "sched_getaffinity") else None),
+        "cpu_affinity": (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        ),
         "processor": platform.processor() or platform.machine(),
         "platform": platform.platform(),
         "device_name": device_name(device),

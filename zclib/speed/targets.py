@@ -1,7 +1,7 @@
 """What the speed benchmark aims for, and whether a run met it.
 
-    from zclib.speed import TARGETS, target_check
-    target_check(res)["meets_target"]
+from zclib.speed import TARGETS, target_check
+target_check(res)["meets_target"]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ N_ARCHS_SPACE = space.NUM_ARCHS * 3  # 15,625 cells x 3 datasets = 46,875 scorin
 TARGETS = {
     "cpu": {
         "conditions": "2 CPU cores, batch 64, CIFAR-10; one process with 2 threads "
-                      "or the scorer's throughput with 2 single-thread workers",
+        "or the scorer's throughput with 2 single-thread workers",
         "six_fused_s_per_arch": 0.9,  # seconds per arch, upper bound
         "all_fused_s_per_arch": 1.2,  # seconds per arch, upper bound
         "reference_six_s_per_arch": 4.6,  # foresight code, same conditions
@@ -46,35 +46,47 @@ def target_check(res: dict) -> dict:
         bound_h = TARGETS["cuda"]["whole_space_minutes"] / 60
         key = "all" if "all" in hours else next(iter(hours), None)
         return {
-            "device": "cuda", "s_per_arch_fused": mean,
+            "device": "cuda",
+            "s_per_arch_fused": mean,
             "whole_space_hours_1_process": {k: round(v, 3) for k, v in hours.items()},
             "checked_set": key,
             "meets_target": bool(key is not None and hours[key] <= bound_h),
             "note": "extrapolated from 1 process on this run's dataset; "
-                    "more workers per GPU not measured",
+            "more workers per GPU not measured",
         }
     t = TARGETS["cpu"]
     bounds = {"six": t["six_fused_s_per_arch"], "all": t["all_fused_s_per_arch"]}
     ok = {k: bool(mean[k] <= bounds[k]) for k in mean}
-    conditions = (meta["dataset"] == "cifar10" and meta["batch_size"] == 64
-                  and meta["torch_num_threads"] == 2)
+    conditions = (
+        meta["dataset"] == "cifar10"
+        and meta["batch_size"] == 64
+        and meta["torch_num_threads"] == 2
+    )
     out = {
-        "device": "cpu", "s_per_arch_fused": mean, "bounds": bounds, "ok": ok,
-        "speedup_vs_reference_six": ratio(t["reference_six_s_per_arch"],
-                                           mean.get("six", math.nan)),
+        "device": "cpu",
+        "s_per_arch_fused": mean,
+        "bounds": bounds,
+        "ok": ok,
+        "speedup_vs_reference_six": ratio(
+            t["reference_six_s_per_arch"], mean.get("six", math.nan)
+        ),
         "conditions_match": bool(conditions),
     }
     met_by = ["1 process"] if ok and all(ok.values()) else []
     tp = res.get("throughput")
     if tp:
-        tmean = {k: v["fused"]["s_per_arch"] for k, v in tp["sets"].items()
-                 if k in bounds}
+        tmean = {
+            k: v["fused"]["s_per_arch"] for k, v in tp["sets"].items() if k in bounds
+        }
         tok = {k: bool(v <= bounds[k]) for k, v in tmean.items()}
-        out["throughput"] = {"workers": tp["workers"], "s_per_arch_fused": tmean,
-                             "ok": tok,
-                             "speedup_vs_reference_six": ratio(
-                                 t["reference_six_s_per_arch"],
-                                 tmean.get("six", math.nan))}
+        out["throughput"] = {
+            "workers": tp["workers"],
+            "s_per_arch_fused": tmean,
+            "ok": tok,
+            "speedup_vs_reference_six": ratio(
+                t["reference_six_s_per_arch"], tmean.get("six", math.nan)
+            ),
+        }
         if tok and all(tok.values()):
             met_by.append(f"{tp['workers']} workers")
     out["met_by"] = met_by

@@ -1,7 +1,7 @@
 """The scorer's throughput: W worker processes share the architectures.
 
-    from zclib.speed import run_throughput
-    run_throughput("cifar10", archs, {"six": six}, workers=2)["sets"]["six"]
+from zclib.speed import run_throughput
+run_throughput("cifar10", archs, {"six": six}, workers=2)["sets"]["six"]
 """
 
 from __future__ import annotations
@@ -55,20 +55,44 @@ def run_throughput(
         raise ValueError(f"workers must be >= 1, got {workers}")
     threads = worker_threads(workers, device)
     ctx = mp.get_context("spawn")
-    common = dict(dataset=dataset, seed=seed, batch_size=batch_size, device=device,
-                  variant=variant)
+    common = dict(
+        dataset=dataset,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        variant=variant,
+    )
     blocks = [(name, mode) for name in sets for mode in ("fused", "naive")]
-    bar = tqdm(total=len(blocks), disable=not progress, unit="block", file=sys.stderr,
-               desc=f"throughput {workers} workers")
+    bar = tqdm(
+        total=len(blocks),
+        disable=not progress,
+        unit="block",
+        file=sys.stderr,
+        desc=f"throughput {workers} workers",
+    )
     res_sets: dict[str, dict] = {}
     diffs: dict[str, dict] = {}
     try:
         for name, mode in blocks:
             kwargs = dict(common, proxies=list(sets[name]), mode=mode)
             barrier, queue = ctx.Barrier(workers + 1), ctx.Queue()
-            procs = [ctx.Process(target=_throughput_worker, daemon=True, args=(
-                r, workers, threads, kwargs, list(archs), warmup, barrier, queue))
-                for r in range(workers)]
+            procs = [
+                ctx.Process(
+                    target=_throughput_worker,
+                    daemon=True,
+                    args=(
+                        r,
+                        workers,
+                        threads,
+                        kwargs,
+                        list(archs),
+                        warmup,
+                        barrier,
+                        queue,
+                    ),
+                )
+                for r in range(workers)
+            ]
             for p in procs:
                 p.start()
             try:
@@ -76,8 +100,10 @@ def run_throughput(
                     barrier.wait(timeout=WORKER_START_S)
                 except threading.BrokenBarrierError:
                     why = queue.get(timeout=10) if not queue.empty() else None
-                    raise RuntimeError("throughput worker failed before the start: "
-                                       f"{why[2] if why else 'no message'}") from None
+                    raise RuntimeError(
+                        "throughput worker failed before the start: "
+                        f"{why[2] if why else 'no message'}"
+                    ) from None
                 t0 = time.monotonic()
                 got = [queue.get(timeout=WORKER_RUN_S) for _ in procs]
             finally:
@@ -93,22 +119,30 @@ def run_throughput(
             for _, _, r, part in got:
                 rows[r::workers] = part
             res_sets.setdefault(name, {"proxies": list(sets[name])})[mode] = {
-                "wall_seconds": round(wall, 3), "n": len(archs),
-                "s_per_arch": wall / len(archs)}
+                "wall_seconds": round(wall, 3),
+                "n": len(archs),
+                "s_per_arch": wall / len(archs),
+            }
             if mode == "fused" and reference and name in reference:
                 pairs = list(zip(rows, reference[name], strict=True))
-                diffs[name] = {p: max(rel_diff(a[p], b[p]) for a, b in pairs)
-                               for p in sets[name]}
+                diffs[name] = {
+                    p: max(rel_diff(a[p], b[p]) for a, b in pairs) for p in sets[name]
+                }
             bar.update(1)
     finally:
         bar.close()
     for s in res_sets.values():
-        s["ratio_naive_fused"] = ratio(s["naive"]["s_per_arch"],
-                                        s["fused"]["s_per_arch"])
-    return {"workers": workers, "threads_per_worker": threads,
-            "timer": "time.monotonic from a barrier after start-up and warm-up to "
-                     "the last worker's end",
-            "sets": res_sets, "vs_one_process_max_rel_diff": diffs}
+        s["ratio_naive_fused"] = ratio(
+            s["naive"]["s_per_arch"], s["fused"]["s_per_arch"]
+        )
+    return {
+        "workers": workers,
+        "threads_per_worker": threads,
+        "timer": "time.monotonic from a barrier after start-up and warm-up to "
+        "the last worker's end",
+        "sets": res_sets,
+        "vs_one_process_max_rel_diff": diffs,
+    }
 
 
 WORKER_START_S = 600  # a worker must be ready (data loaded, warm-up done) by then
@@ -122,8 +156,10 @@ def _throughput_worker(rank, workers, threads, kwargs, archs, warmup, barrier, q
         for _ in range(warmup):
             scorer.score(archs[0])
         barrier.wait(timeout=WORKER_START_S)
-        rows = [{p: r[p] for p in scorer.proxies}
-                for r in (scorer.score(a) for a in archs[rank::workers])]
+        rows = [
+            {p: r[p] for p in scorer.proxies}
+            for r in (scorer.score(a) for a in archs[rank::workers])
+        ]
         queue.put(("ok", time.monotonic(), rank, rows))
     except Exception as e:  # reported by the parent, never a silent hang
         barrier.abort()

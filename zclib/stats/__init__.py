@@ -39,8 +39,23 @@ from zclib.stats.ranking import rank_by, topk_overlap
 from zclib.stats.vote import VOTE_MEMBERS, VOTE_RULES, vote_agreement, vote_score
 
 __all__ = [
-    "STATS", "VOTE_MEMBERS", "VOTE_RULES", "bootstrap", "bootstrap_ci", "core",
-    "correlation", "correlation_table", "kendall", "paired_bootstrap", "pearson",
-    "rank_by", "ranking", "spearman", "top_mask", "topk_overlap", "vote",
-    "vote_agreement", "vote_score",
+    "STATS",
+    "VOTE_MEMBERS",
+    "VOTE_RULES",
+    "bootstrap",
+    "bootstrap_ci",
+    "core",
+    "correlation",
+    "correlation_table",
+    "kendall",
+    "paired_bootstrap",
+    "pearson",
+    "rank_by",
+    "ranking",
+    "spearman",
+    "top_mask",
+    "topk_overlap",
+    "vote",
+    "vote_agreement",
+    "vote_score",
 ]

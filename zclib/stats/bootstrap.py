@@ -61,8 +61,13 @@ def resample_ranks(codes: np.ndarray, n_groups: int, idx: np.ndarray) -> np.ndar
     return np.take_along_axis(mean_rank, c, axis=1)
 
 
-def boot_stats(stat: str, x: np.ndarray, y: np.ndarray, idx: np.ndarray,
-                y_ranks: np.ndarray | None = None) -> np.ndarray:
+def boot_stats(
+    stat: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    idx: np.ndarray,
+    y_ranks: np.ndarray | None = None,
+) -> np.ndarray:
     """The statistic on each resample (row of ``idx``) of finite arrays x, y."""
     if stat == "kendall":
         # no vectorised tau-b; scipy's is O(n log n), ~3 ms at n = 15,625
@@ -97,8 +102,9 @@ def _percentiles(values: np.ndarray, ci: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def bootstrap_ci(x, y, stat: str = "spearman", n_boot: int = 1000, seed: int = 0,
-                 ci: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_ci(
+    x, y, stat: str = "spearman", n_boot: int = 1000, seed: int = 0, ci: float = 0.95
+) -> tuple[float, float, float]:
     """Percentile bootstrap interval of a correlation, resampling architectures.
 
     Non-finite pairs are dropped first; each resample draws n_used architectures
@@ -124,14 +130,22 @@ def bootstrap_ci(x, y, stat: str = "spearman", n_boot: int = 1000, seed: int = 0
     rng = np.random.default_rng(seed)
     # int32 indices: 1,000 resamples of 15,625 take 62 MB
     idx = rng.integers(0, x.size, size=(n_boot, x.size), dtype=np.int32)
-    boots = np.concatenate([boot_stats(stat, x, y, idx[s])
-                            for s in _chunks(n_boot, x.size)])
+    boots = np.concatenate(
+        [boot_stats(stat, x, y, idx[s]) for s in _chunks(n_boot, x.size)]
+    )
     return (estimate, *_percentiles(boots, ci))
 
 
-def paired_bootstrap(x1, x2, y, stat: str = "kendall", n_boot: int = 1000,
-                     seed: int = 0, ci: float = 0.95,
-                     max_n: int | None = None) -> dict:
+def paired_bootstrap(
+    x1,
+    x2,
+    y,
+    stat: str = "kendall",
+    n_boot: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+    max_n: int | None = None,
+) -> dict:
     """Bootstrap of the difference stat(x1, y) - stat(x2, y) on shared resamples.
 
     Answers "does proxy 1 rank better than proxy 2?" (e.g. ZiCo vs #params): both
@@ -173,8 +187,16 @@ def paired_bootstrap(x1, x2, y, stat: str = "kendall", n_boot: int = 1000,
         a1, a2, yy = a1[sub], a2[sub], yy[sub]
     n = yy.size
     s1, s2 = stat_value(stat, a1, yy), stat_value(stat, a2, yy)
-    out = {"delta": s1 - s2, "lo": math.nan, "hi": math.nan, "p_value": math.nan,
-           "stat1": s1, "stat2": s2, "n": int(n), "n_boot": int(n_boot)}
+    out = {
+        "delta": s1 - s2,
+        "lo": math.nan,
+        "hi": math.nan,
+        "p_value": math.nan,
+        "stat1": s1,
+        "stat2": s2,
+        "n": int(n),
+        "n_boot": int(n_boot),
+    }
     if n < 2:
         return out
     idx = rng.integers(0, n, size=(n_boot, n), dtype=np.int32)
@@ -183,8 +205,9 @@ def paired_bootstrap(x1, x2, y, stat: str = "kendall", n_boot: int = 1000,
     for s in _chunks(n_boot, n):
         # accuracy ranks are shared by both proxies: compute them once per chunk
         ry = resample_ranks(*y_codes, idx[s]) if stat == "spearman" else None
-        deltas.append(boot_stats(stat, a1, yy, idx[s], ry)
-                      - boot_stats(stat, a2, yy, idx[s], ry))
+        deltas.append(
+            boot_stats(stat, a1, yy, idx[s], ry) - boot_stats(stat, a2, yy, idx[s], ry)
+        )
     deltas = np.concatenate(deltas)
     out["lo"], out["hi"] = _percentiles(deltas, ci)
     finite = deltas[np.isfinite(deltas)]

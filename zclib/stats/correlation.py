@@ -72,9 +72,14 @@ def top_mask(acc, top_frac: float) -> np.ndarray:
     return finite & (acc >= threshold)
 
 
-def correlation_table(scores: pd.DataFrame, acc, proxies: Sequence[str] | None = None,
-                      method: str = "spearman", top_frac: float | None = None,
-                      absolute: bool = False) -> pd.DataFrame:
+def correlation_table(
+    scores: pd.DataFrame,
+    acc,
+    proxies: Sequence[str] | None = None,
+    method: str = "spearman",
+    top_frac: float | None = None,
+    absolute: bool = False,
+) -> pd.DataFrame:
     """Correlation of each proxy's score with accuracy, one row per proxy.
 
     Args:
@@ -105,6 +110,12 @@ def correlation_table(scores: pd.DataFrame, acc, proxies: Sequence[str] | None =
         x = scores[name].to_numpy(dtype=np.float64)[keep]
         xf, yf = finite_pairs(x, y[keep])
         rho = stat_value(method, xf, yf)
-        rows.append({"proxy": name, "rho": abs(rho) if absolute else rho,
-                     "n": int(xf.size), "n_nan": int(keep.sum() - xf.size)})
+        rows.append(
+            {
+                "proxy": name,
+                "rho": abs(rho) if absolute else rho,
+                "n": int(xf.size),
+                "n_nan": int(keep.sum() - xf.size),
+            }
+        )
     return pd.DataFrame(rows, columns=["proxy", "rho", "n", "n_nan"])

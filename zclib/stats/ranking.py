@@ -1,8 +1,8 @@
 """Rankings by one proxy and top-k overlap with accuracy.
 
-    from zclib import stats
-    stats.rank_by(scores, "synflow")  # 1 = predicted best
-    stats.topk_overlap(scores["synflow"], acc, k=100)
+from zclib import stats
+stats.rank_by(scores, "synflow")  # 1 = predicted best
+stats.topk_overlap(scores["synflow"], acc, k=100)
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import pandas as pd
 from zclib.stats.core import member_directions
 
 
-def rank_by(scores: pd.DataFrame, proxy: str,
-            direction: int | None = None) -> pd.Series:
+def rank_by(
+    scores: pd.DataFrame, proxy: str, direction: int | None = None
+) -> pd.Series:
     """Rank of each architecture by one proxy: 1 = predicted best.
 
     Args:

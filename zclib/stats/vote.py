@@ -24,8 +24,9 @@ VOTE_MEMBERS = ("synflow", "jacob_cov", "snip")  # Abdelfattah et al.'s vote
 VOTE_RULES = ("majority", "abdelfattah")
 
 
-def _vote_inputs(scores: pd.DataFrame, acc, members: Sequence[str], directions,
-                 drop_nan: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def _vote_inputs(
+    scores: pd.DataFrame, acc, members: Sequence[str], directions, drop_nan: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(kept rows mask, oriented member scores (k, m), accuracies (m,), n_nan)."""
     members = list(members)
     missing = [m for m in members if m not in scores.columns]
@@ -68,10 +69,13 @@ def _pair_counts(ai, aj, si, sj, rule: str, mask=None) -> np.ndarray:
         for g, lo in zip(gt, lt, strict=True):
             votes += g.view(np.int8)
             votes -= lo.view(np.int8)
-        right = (np.count_nonzero((votes > 0) & better)
-                 + np.count_nonzero((votes < 0) & worse))
-        member_right = [np.count_nonzero(g & better) + np.count_nonzero(lo & worse)
-                        for g, lo in zip(gt, lt, strict=True)]
+        right = np.count_nonzero((votes > 0) & better) + np.count_nonzero(
+            (votes < 0) & worse
+        )
+        member_right = [
+            np.count_nonzero(g & better) + np.count_nonzero(lo & worse)
+            for g, lo in zip(gt, lt, strict=True)
+        ]
         return np.array([n_better + n_worse, right, *member_right], dtype=np.int64)
     # "abdelfattah": both ordered pairs (i, j) and (j, i); a member votes "first is
     # better" only on a strictly positive difference (ties and NaN vote against);
@@ -85,18 +89,29 @@ def _pair_counts(ai, aj, si, sj, rule: str, mask=None) -> np.ndarray:
     def right_both(plus_ij, plus_ji) -> int:
         # (i, j) is right if plus_ij == better, (j, i) if plus_ji == worse; the
         # "minus" votes are counted as n_worse - (plus & worse), etc.
-        return (np.count_nonzero(plus_ij & better) - np.count_nonzero(plus_ij & worse)
-                + np.count_nonzero(plus_ji & worse) - np.count_nonzero(plus_ji & better)
-                + n_better + n_worse)
+        return (
+            np.count_nonzero(plus_ij & better)
+            - np.count_nonzero(plus_ij & worse)
+            + np.count_nonzero(plus_ji & worse)
+            - np.count_nonzero(plus_ji & better)
+            + n_better
+            + n_worse
+        )
 
     right = right_both(2 * n_pos_ij >= k, 2 * n_pos_ji >= k)
     member_right = [right_both(g, lo) for g, lo in zip(gt, lt, strict=True)]
     return np.array([2 * (n_better + n_worse), right, *member_right], dtype=np.int64)
 
 
-def vote_agreement(scores: pd.DataFrame, acc, members: Sequence[str] = VOTE_MEMBERS,
-                   directions=None, max_pairs: int | None = None, seed: int = 0,
-                   rule: str = "majority") -> dict:
+def vote_agreement(
+    scores: pd.DataFrame,
+    acc,
+    members: Sequence[str] = VOTE_MEMBERS,
+    directions=None,
+    max_pairs: int | None = None,
+    seed: int = 0,
+    rule: str = "majority",
+) -> dict:
     """Fraction of architecture pairs whose accuracy order the members' vote gets right.
 
     Abdelfattah et al.'s ``vote`` statistic (0.817 on NB201 CIFAR-10): for a pair
@@ -137,8 +152,9 @@ def vote_agreement(scores: pd.DataFrame, acc, members: Sequence[str] = VOTE_MEMB
     if rule not in VOTE_RULES:
         raise ValueError(f"unknown rule {rule!r}; expected one of {VOTE_RULES}")
     members = list(members)
-    _, s, y, n_nan = _vote_inputs(scores, acc, members, directions,
-                                  drop_nan=rule == "majority")
+    _, s, y, n_nan = _vote_inputs(
+        scores, acc, members, directions, drop_nan=rule == "majority"
+    )
     n = y.size
     total_pairs = n * (n - 1) // 2
     exact = max_pairs is None or max_pairs >= total_pairs
@@ -152,9 +168,14 @@ def vote_agreement(scores: pd.DataFrame, acc, members: Sequence[str] = VOTE_MEMB
             # block: rows [start, stop) x columns [start, n); keep j > i only
             mask = np.ones((r, n - start), dtype=bool)
             mask[:, :r] = upper[:r, :r]
-            counts += _pair_counts(y[start:stop, None], y[None, start:],
-                                   s[:, start:stop, None], s[:, None, start:],
-                                   rule, mask)
+            counts += _pair_counts(
+                y[start:stop, None],
+                y[None, start:],
+                s[:, start:stop, None],
+                s[:, None, start:],
+                rule,
+                mask,
+            )
     else:
         rng = np.random.default_rng(seed)
         i = rng.integers(0, n, size=max_pairs)
@@ -165,7 +186,7 @@ def vote_agreement(scores: pd.DataFrame, acc, members: Sequence[str] = VOTE_MEMB
         i, j = i[keep], j[keep]
         counts = np.zeros(2 + len(members), dtype=np.int64)
         for st in range(0, i.size, core.BLOCK):
-            a, b = i[st:st + core.BLOCK], j[st:st + core.BLOCK]
+            a, b = i[st : st + core.BLOCK], j[st : st + core.BLOCK]
             counts += _pair_counts(y[a], y[b], s[:, a], s[:, b], rule)
     n_pairs = int(counts[0])
 
@@ -174,13 +195,15 @@ def vote_agreement(scores: pd.DataFrame, acc, members: Sequence[str] = VOTE_MEMB
 
     out = {"vote": frac(counts[1])}
     out.update({m: frac(c) for m, c in zip(members, counts[2:], strict=True)})
-    out.update({"n_pairs": n_pairs, "n_used": int(n), "n_nan": n_nan,
-                "exact": bool(exact)})
+    out.update(
+        {"n_pairs": n_pairs, "n_used": int(n), "n_nan": n_nan, "exact": bool(exact)}
+    )
     return out
 
 
-def vote_score(scores: pd.DataFrame, members: Sequence[str] = VOTE_MEMBERS,
-               directions=None) -> pd.Series:
+def vote_score(
+    scores: pd.DataFrame, members: Sequence[str] = VOTE_MEMBERS, directions=None
+) -> pd.Series:
     """Copeland score of the members' majority vote: a rankable "vote" proxy.
 
     For each architecture, the fraction of the other scored architectures that it
@@ -218,7 +241,7 @@ def vote_score(scores: pd.DataFrame, members: Sequence[str] = VOTE_MEMBERS,
         # orders of its pairs, so rows count them all); columns after the block get
         # their wins over these rows from the antisymmetry votes[j, i] = -votes[i, j]
         wins[start:stop] += np.count_nonzero(votes > 0, axis=1)
-        wins[stop:] += np.count_nonzero(votes[:, stop - start:] < 0, axis=0)
+        wins[stop:] += np.count_nonzero(votes[:, stop - start :] < 0, axis=0)
     out = np.full(len(scores), np.nan)
     out[keep] = wins / (n - 1) if n > 1 else np.nan
     return pd.Series(out, index=scores.index, name="vote")

@@ -22,8 +22,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     settings = [Setting.parse(s) for s in args.setting]
     evals = [int(e) for e in args.eval_epochs.split(",") if e.strip()]
     out = None if args.out == "-" else args.out
-    df = sweep(archs, settings, seeds=[args.seed], out=out, device=args.device,
-               threads=args.threads, eval_epochs=evals, max_runs=args.max_runs)
+    df = sweep(
+        archs,
+        settings,
+        seeds=[args.seed],
+        out=out,
+        device=args.device,
+        threads=args.threads,
+        eval_epochs=evals,
+        max_runs=args.max_runs,
+    )
     if out and args.merge:
         merge(out)
     cols = ["setting", "arch_str", "test_acc", "seconds", "train_flops", "cached"]
@@ -36,10 +44,18 @@ def add_cli(sub) -> None:
     """Register ``train`` with the ``python -m zclib`` parser."""
     t = sub.add_parser("train", help="reduced training (EcoNAS-style proxies)")
     t.add_argument("--arch", default=None, help="one arch string")
-    t.add_argument("--n", type=int, default=None,
-                   help="the first N archs of space.sample(N, --seed)")
-    t.add_argument("--setting", action="append", required=True,
-                   help="e.g. r8c4e20 (repeatable); f<fraction>, b<batch> optional")
+    t.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="the first N archs of space.sample(N, --seed)",
+    )
+    t.add_argument(
+        "--setting",
+        action="append",
+        required=True,
+        help="e.g. r8c4e20 (repeatable); f<fraction>, b<batch> optional",
+    )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu")
     t.add_argument("--threads", type=int, default=1, help="torch threads (CPU)")

@@ -1,8 +1,8 @@
 """What a reduced-training proxy costs, beside what a zero-cost proxy costs.
 
-    from zclib import train
-    b = train.budgets(train.load_table())  # accuracy and cost per stopping epoch
-    t = train.time_zero_cost(archs, {"synflow": ["synflow"]})  # seconds per score
+from zclib import train
+b = train.budgets(train.load_table())  # accuracy and cost per stopping epoch
+t = train.time_zero_cost(archs, {"synflow": ["synflow"]})  # seconds per score
 """
 
 from __future__ import annotations
@@ -30,19 +30,32 @@ def budgets(runs: pd.DataFrame) -> pd.DataFrame:
         for e, acc in json.loads(r["curve"]).items():
             f = int(e) / r["epochs"]
             cpu = r.get("train_cpu_seconds", np.nan)
-            rows.append({
-                "arch_str": r["arch_str"], "index": r["index"], "setting": r["setting"],
-                "epochs": r["epochs"], "budget": int(e), "proxy": f"{r['setting']}@{e}",
-                "acc": acc, "train_flops": r["train_flops"] * f,
-                "seconds": r["train_seconds"] * f + r["eval_seconds"],
-                "cpu_seconds": cpu * f + (r.get("cpu_seconds", np.nan) - cpu),
-            })
+            rows.append(
+                {
+                    "arch_str": r["arch_str"],
+                    "index": r["index"],
+                    "setting": r["setting"],
+                    "epochs": r["epochs"],
+                    "budget": int(e),
+                    "proxy": f"{r['setting']}@{e}",
+                    "acc": acc,
+                    "train_flops": r["train_flops"] * f,
+                    "seconds": r["train_seconds"] * f + r["eval_seconds"],
+                    "cpu_seconds": cpu * f + (r.get("cpu_seconds", np.nan) - cpu),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def time_zero_cost(archs: Sequence[str], proxies: dict[str, Sequence[str]],
-                   dataset: str = "cifar10", batch_size: int = 64, seed: int = 0,
-                   threads: int = 1, warmup: int = 1) -> pd.DataFrame:
+def time_zero_cost(
+    archs: Sequence[str],
+    proxies: dict[str, Sequence[str]],
+    dataset: str = "cifar10",
+    batch_size: int = 64,
+    seed: int = 0,
+    threads: int = 1,
+    warmup: int = 1,
+) -> pd.DataFrame:
     """Seconds (wall and CPU) to score each arch with each proxy set, one by one.
 
     Same conventions as the reduced-training runs: ``threads`` torch threads, CPU
@@ -61,10 +74,21 @@ def time_zero_cost(archs: Sequence[str], proxies: dict[str, Sequence[str]],
         C=16), batch_size.
     """
     with torch_threads(threads):
-        scorers = {name: Scorer(dataset, list(ps), seed=seed, batch_size=batch_size)
-                   for name, ps in proxies.items()}
+        scorers = {
+            name: Scorer(dataset, list(ps), seed=seed, batch_size=batch_size)
+            for name, ps in proxies.items()
+        }
         timings = time_scorers(scorers, archs, warm=list(archs)[:warmup])
-    return pd.DataFrame([{"arch_str": t.arch, "proxy": t.key, "seconds": t.seconds,
-                          "cpu_seconds": t.cpu_seconds,
-                          "flops_fwd": cost(t.arch, dataset)["flops_M"] * 1e6,
-                          "batch_size": batch_size} for t in timings])
+    return pd.DataFrame(
+        [
+            {
+                "arch_str": t.arch,
+                "proxy": t.key,
+                "seconds": t.seconds,
+                "cpu_seconds": t.cpu_seconds,
+                "flops_fwd": cost(t.arch, dataset)["flops_M"] * 1e6,
+                "batch_size": batch_size,
+            }
+            for t in timings
+        ]
+    )

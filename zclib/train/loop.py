@@ -1,7 +1,7 @@
 """One training run: the seeded subset, SGD with cosine annealing, the test pass.
 
-    from zclib.train import Setting, train_arch
-    row = train_arch(arch, Setting.parse("r8c4e20"), seed=0)  # {'test_acc': ..., ...}
+from zclib.train import Setting, train_arch
+row = train_arch(arch, Setting.parse("r8c4e20"), seed=0)  # {'test_acc': ..., ...}
 """
 
 from __future__ import annotations
@@ -34,31 +34,39 @@ def subset(n: int, fraction: float, seed: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def evaluate(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
-             batch: int = 1000) -> tuple[float, float]:
+def evaluate(
+    net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000
+) -> tuple[float, float]:
     """(top-1 accuracy in %, mean cross-entropy) with BN in eval mode."""
     was = net.training
     net.eval()
     correct, loss = 0, 0.0
     for i in range(0, len(x), batch):
-        out = net(x[i:i + batch])
-        loss += F.cross_entropy(out, y[i:i + batch], reduction="sum").item()
-        correct += (out.argmax(1) == y[i:i + batch]).sum().item()
+        out = net(x[i : i + batch])
+        loss += F.cross_entropy(out, y[i : i + batch], reduction="sum").item()
+        correct += (out.argmax(1) == y[i : i + batch]).sum().item()
     net.train(was)
     return 100.0 * correct / len(x), loss / len(x)
 
 
 def make_optimizer(net: torch.nn.Module, setting: Setting):
     """(SGD, per-epoch cosine schedule to 0 over ``setting.epochs``)."""
-    opt = torch.optim.SGD(net.parameters(), lr=setting.lr, momentum=setting.momentum,
-                          weight_decay=setting.weight_decay, nesterov=setting.nesterov)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=setting.epochs,
-                                                       eta_min=0.0)
+    opt = torch.optim.SGD(
+        net.parameters(),
+        lr=setting.lr,
+        momentum=setting.momentum,
+        weight_decay=setting.weight_decay,
+        nesterov=setting.nesterov,
+    )
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+        opt, T_max=setting.epochs, eta_min=0.0
+    )
     return opt, sched
 
 
-def train_step(net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor,
-               y: torch.Tensor) -> float:
+def train_step(
+    net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor
+) -> float:
     """One SGD step on a batch; returns the batch's loss before the step."""
     loss = F.cross_entropy(net(x), y)
     opt.zero_grad(set_to_none=True)
@@ -67,9 +75,15 @@ def train_step(net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor
     return loss.item()
 
 
-def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
-               eval_epochs: Iterable[int] = (), progress: bool = False,
-               return_net: bool = False) -> dict:
+def train_arch(
+    arch: str,
+    setting: Setting,
+    seed: int = 0,
+    device: str = "cpu",
+    eval_epochs: Iterable[int] = (),
+    progress: bool = False,
+    return_net: bool = False,
+) -> dict:
     """Train one architecture with one setting; evaluate on the test images.
 
     Args:
@@ -93,8 +107,9 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
     xtr, ytr = load_tensors("train", setting.resolution, device)
     xte, yte = load_tensors("test", setting.resolution, device)
     idx = torch.from_numpy(subset(len(xtr), setting.fraction, seed)).to(device)
-    net = network.build(arch, setting.dataset, C=setting.C, N=setting.N,
-                        seed=seed).to(device)
+    net = network.build(arch, setting.dataset, C=setting.C, N=setting.N, seed=seed).to(
+        device
+    )
     flops = count_flops(net, setting.resolution)
     opt, sched = make_optimizer(net, setting)
     gen = torch.Generator().manual_seed(space.arch_seed(seed, space.as_cell(arch)))
@@ -104,15 +119,21 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
     t_fit, t_eval = 0.0, 0.0  # seconds in SGD steps; in the last test pass
     c_fit, c_eval = 0.0, 0.0  # the same in CPU time of this process (all threads)
     n, bs = len(idx), setting.batch_size
-    bar = tqdm(range(1, setting.epochs + 1), disable=not progress, leave=False,
-               desc=f"{setting.name} {arch[:24]}", unit="ep", file=sys.stderr)
+    bar = tqdm(
+        range(1, setting.epochs + 1),
+        disable=not progress,
+        leave=False,
+        desc=f"{setting.name} {arch[:24]}",
+        unit="ep",
+        file=sys.stderr,
+    )
     net.train()
     for epoch in bar:
         t1, c1 = time.perf_counter(), time.process_time()
         perm = idx[torch.randperm(n, generator=gen).to(device)]
         total, seen = 0.0, 0
         for i in range(0, n, bs):
-            b = perm[i:i + bs]
+            b = perm[i : i + bs]
             xb, yb = xtr[b], ytr[b]
             if setting.augment:
                 xb = augment(xb, setting.pad, gen)
@@ -131,24 +152,34 @@ def train_arch(arch: str, setting: Setting, seed: int = 0, device: str = "cpu",
             curve[epoch] = acc
             bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{acc:.1f}")
     row = {
-        "arch_str": arch, "index": space.benchmark_index(arch), "setting": setting.name,
+        "arch_str": arch,
+        "index": space.benchmark_index(arch),
+        "setting": setting.name,
         **{k: v for k, v in dataclasses.asdict(setting).items()},
-        "seed": int(seed), "test_acc": curve[setting.epochs], "test_loss": test_loss,
-        "train_loss": train_loss, "curve": json.dumps(curve),
+        "seed": int(seed),
+        "test_acc": curve[setting.epochs],
+        "test_loss": test_loss,
+        "train_loss": train_loss,
+        "curve": json.dumps(curve),
         # cost of the proxy: training + one test pass (extra curve evaluations and
         # the per-process data loading excluded; load_seconds says what that was)
-        "seconds": t_fit + t_eval, "train_seconds": t_fit, "eval_seconds": t_eval,
+        "seconds": t_fit + t_eval,
+        "train_seconds": t_fit,
+        "eval_seconds": t_eval,
         "load_seconds": t_load,
         # CPU time: on a shared machine the wall time grows with the load, the CPU
         # time of a 1-thread run does not (much); cpu_seconds is the cost to quote
-        "cpu_seconds": c_fit + c_eval, "train_cpu_seconds": c_fit,
-        "flops_fwd": flops, "train_flops": 3.0 * flops * n * setting.epochs,
-        "params": count_params(net), "n_train": int(n), "device": device,
-        "threads": torch.get_num_threads(), "train_version": TRAIN_VERSION,
+        "cpu_seconds": c_fit + c_eval,
+        "train_cpu_seconds": c_fit,
+        "flops_fwd": flops,
+        "train_flops": 3.0 * flops * n * setting.epochs,
+        "params": count_params(net),
+        "n_train": int(n),
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "train_version": TRAIN_VERSION,
         "key": run_key(arch, setting, seed),
     }
     if return_net:
         row["net"] = net
     return row
-
-

@@ -50,12 +50,18 @@ def load_table(out: str | Path = TABLE, include_parts: bool = True) -> pd.DataFr
     return df.drop_duplicates("key", keep="first").reset_index(drop=True)
 
 
-def sweep(archs: Sequence[str], settings: Sequence[Setting],
-          seeds: Sequence[int] = (0,), out: str | Path | None = TABLE,
-          device: str = "cpu", threads: int | None = None,
-          eval_epochs: Iterable[int] = (), progress: bool = True,
-          read_from: Sequence[str | Path] = (),
-          max_runs: int | None = None) -> pd.DataFrame:
+def sweep(
+    archs: Sequence[str],
+    settings: Sequence[Setting],
+    seeds: Sequence[int] = (0,),
+    out: str | Path | None = TABLE,
+    device: str = "cpu",
+    threads: int | None = None,
+    eval_epochs: Iterable[int] = (),
+    progress: bool = True,
+    read_from: Sequence[str | Path] = (),
+    max_runs: int | None = None,
+) -> pd.DataFrame:
     """Train every (arch, setting, seed) not already in ``out`` (or ``read_from``).
 
     Runs go architecture by architecture (all settings of an arch, then the next),
@@ -82,28 +88,49 @@ def sweep(archs: Sequence[str], settings: Sequence[Setting],
         torch.set_num_threads(int(threads))
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
     grid = [(a, s, int(sd)) for a in archs for sd in seeds for s in settings]
-    have = pd.concat([load_table(t) for t in [*read_from, *([out] if out else [])]],
-                     ignore_index=True) if (read_from or out) else pd.DataFrame()
-    done = {} if not len(have) else {k: r for k, r in zip(
-        have["key"], have.to_dict("records"), strict=True)}
+    have = (
+        pd.concat(
+            [load_table(t) for t in [*read_from, *([out] if out else [])]],
+            ignore_index=True,
+        )
+        if (read_from or out)
+        else pd.DataFrame()
+    )
+    done = (
+        {}
+        if not len(have)
+        else {k: r for k, r in zip(have["key"], have.to_dict("records"), strict=True)}
+    )
     todo = [g for g in grid if run_key(*g) not in done]
     if max_runs is not None:
         todo = todo[:max_runs]
-    bar = tqdm(total=len(todo), disable=not progress, desc="train", unit="run",
-               file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(todo),
+        disable=not progress,
+        desc="train",
+        unit="run",
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     meta = provenance(torch_version=torch.__version__)
-    folder = (chunks.open_parts(parts_dir(out), SWEEP_IDENT)
-              if out is not None and todo else None)
+    folder = (
+        chunks.open_parts(parts_dir(out), SWEEP_IDENT)
+        if out is not None and todo
+        else None
+    )
     rows = {}
     try:
         for a, s, sd in todo:
             bar.set_postfix_str(f"{s.name} {a[:30]}")
             row = train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs)
-            row.update(zclib_version=meta["zclib_version"],
-                       git_commit=meta["git_commit"], git_dirty=meta["git_dirty"],
-                       torch_version=meta["torch_version"],
-                       date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                       loadavg_1min=os.getloadavg()[0])
+            row.update(
+                zclib_version=meta["zclib_version"],
+                git_commit=meta["git_commit"],
+                git_dirty=meta["git_dirty"],
+                torch_version=meta["torch_version"],
+                date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                loadavg_1min=os.getloadavg()[0],
+            )
             rows[row["key"]] = row
             if folder is not None:
                 chunks.write_part(folder, row["key"], pd.DataFrame([row]))
@@ -128,4 +155,3 @@ def merge(out: str | Path = TABLE) -> Path:
     write_parquet_atomic(df.reset_index(drop=True), out)
     chunks.remove_parts(parts_dir(out))
     return out
-

@@ -1,8 +1,8 @@
 """A reduced training recipe (EcoNAS's axes) and the cache key of one run.
 
-    from zclib.train import Setting, run_key
-    s = Setting.parse("r8c4e20")          # resolution 8, C=4, 20 epochs
-    run_key(arch, s, seed=0)              # 16 hex digits, the run's cache key
+from zclib.train import Setting, run_key
+s = Setting.parse("r8c4e20")          # resolution 8, C=4, 20 epochs
+run_key(arch, s, seed=0)              # 16 hex digits, the run's cache key
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ class Setting:
         """``r8c4e20`` (+ optional ``f0.1`` fraction, ``b128`` batch) -> Setting."""
         m = _NAME.match(name.strip())
         if not m:
-            raise ValueError(f"bad setting {name!r}; expected e.g. r8c4e20, "
-                             "r16c8e15f0.5 or r8c4e1f0.02b128")
+            raise ValueError(
+                f"bad setting {name!r}; expected e.g. r8c4e20, "
+                "r16c8e15f0.5 or r8c4e1f0.02b128"
+            )
         r, c, e, f, b = m.groups()
         kw = dict(resolution=int(r), C=int(c), epochs=int(e))
         if f is not None:
@@ -83,7 +85,8 @@ class Setting:
 
 def run_key(arch: str, setting: Setting, seed: int) -> str:
     """Cache key of one run: a hash of the arch, the seed and every setting field."""
-    blob = json.dumps({"arch": space.validate(arch), "seed": int(seed),
-                       **setting.config()}, sort_keys=True)
+    blob = json.dumps(
+        {"arch": space.validate(arch), "seed": int(seed), **setting.config()},
+        sort_keys=True,
+    )
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
-

@@ -1,8 +1,8 @@
 """CIFAR-10 as training tensors at a reduced resolution, and the training augmentation.
 
-    from zclib.train import load_tensors, augment
-    x, y = load_tensors("train", 8)          # float32 50000 x 3 x 8 x 8, int64 50000
-    xb = augment(x[:256], pad=1, gen=torch.Generator().manual_seed(0))
+from zclib.train import load_tensors, augment
+x, y = load_tensors("train", 8)          # float32 50000 x 3 x 8 x 8, int64 50000
+xb = augment(x[:256], pad=1, gen=torch.Generator().manual_seed(0))
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from zclib.augment import pad_crop_flip
 _DATA: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 
 
-def load_tensors(split: str, resolution: int, device="cpu"
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+def load_tensors(
+    split: str, resolution: int, device="cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """CIFAR-10 ``split`` as normalised float32 N x 3 x r x r and int64 labels.
 
     Downsampling: average pooling over (32/r) x (32/r) blocks of the [0, 1] images
@@ -28,16 +29,18 @@ def load_tensors(split: str, resolution: int, device="cpu"
     key = (split, resolution, str(device))
     if key not in _DATA:
         images, labels = data.load_split("cifar10", split)  # uint8 N x 32 x 32 x 3
-        mean, std = (torch.tensor(v).view(1, 3, 1, 1)
-                     for v in data.normalization("cifar10", "nb201"))
+        mean, std = (
+            torch.tensor(v).view(1, 3, 1, 1)
+            for v in data.normalization("cifar10", "nb201")
+        )
         side = images.shape[1]
         x = torch.empty(len(images), 3, resolution, resolution)
         for i in range(0, len(images), 4096):  # in chunks: no 600 MB float copy
-            c = torch.from_numpy(np.array(images[i:i + 4096])).permute(0, 3, 1, 2)
+            c = torch.from_numpy(np.array(images[i : i + 4096])).permute(0, 3, 1, 2)
             c = c.float().div_(255)
             if resolution != side:
                 c = F.avg_pool2d(c, side // resolution)
-            x[i:i + 4096] = (c - mean) / std
+            x[i : i + 4096] = (c - mean) / std
         _DATA[key] = (x.to(device), torch.from_numpy(np.array(labels)).to(device))
     return _DATA[key]
 

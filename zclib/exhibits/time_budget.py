@@ -2,16 +2,201 @@
 and Mellor et al.'s 12,000 s rows.
 
     from zclib.exhibits import time_budget as ex
+    traces, wall = ex.run_budgets(data, budgets, algos, fitness, cost, n_runs, seed)
+    final = ex.final_table(traces, data, budgets, wall)
     fig, curves = ex.curves_figure(traces, data, budgets, algos, n_grid=100)
+    tests = ex.vs_random_search(traces, data, budgets, n_boot=2000, seed=0, ci=0.95)
+    mcmp = ex.mellor_table(mellor_traces, data, datasets, mellor_budget=12000)
     rec = ex.records(final, tests, mcmp, cfg, n_runs=300, ci=0.95, smoke=False)
 """
 
 from __future__ import annotations
 
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from zclib import search
+from zclib import reference, search
+from zclib.search import lookup
+
+# Mellor et al.'s Table 2a rows for the NATS-Bench-style searches at 12,000 s
+MELLOR_METHOD = {
+    "REA": "rea_12000s",
+    "RS": "rs_12000s",
+    "REINFORCE": "reinforce_12000s",
+}
+
+
+def run_budgets(
+    data, budgets: dict, algos: dict, fitness: str, cost: str, n_runs: int, seed
+) -> tuple[dict, dict]:
+    """(traces, wall seconds) of every algorithm on every dataset under its budget:
+    the search sees ``fitness`` and is charged ``cost`` seconds per trained cell."""
+    traces, wall = {}, {}
+    for ds, budget in budgets.items():
+        lk = data[ds]
+        ev = search.Evaluator(lk.acc(fitness), cost=lk.acc(cost), budget_s=budget)
+        for algo, (fn, kw) in algos.items():
+            t0 = time.perf_counter()
+            traces[ds, algo] = search.run_many(fn, ev, n_runs, seed, **kw)
+            wall[ds, algo] = time.perf_counter() - t0
+    return traces, wall
+
+
+def final_table(traces: dict, data, budgets: dict, wall: dict) -> pd.DataFrame:
+    """Test / validation accuracy (200 epochs) of the answer at the full budget and
+    the cells trained, mean and sd over runs, per dataset and algorithm."""
+    rows = []
+    for (ds, algo), tr in traces.items():
+        lk, b = data[ds], budgets[ds]
+        test = search.final(tr, lk.acc("test_acc"), seconds=b)
+        valid = search.final(tr, lk.acc("valid_acc"), seconds=b)
+        models = [int(np.searchsorted(t.seconds, b, side="right")) for t in tr]
+        rows.append(
+            {
+                "dataset": ds,
+                "algorithm": algo,
+                "budget_s": b,
+                "test_mean": test.mean(),
+                "test_std": test.std(ddof=1),
+                "valid_mean": valid.mean(),
+                "valid_std": valid.std(ddof=1),
+                "models_mean": np.mean(models),
+                "runs": len(tr),
+                "wall_s": wall[ds, algo],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def vs_random_search(
+    traces: dict, data, budgets: dict, n_boot: int, seed, ci: float
+) -> pd.DataFrame:
+    """REA - RS and REINFORCE - RS in test accuracy of the answer, at the full and
+    at half the budget: mean difference with a bootstrap CI and one-sided p."""
+    tests = []
+    for ds, budget in budgets.items():
+        acc = data[ds].acc("test_acc")
+        for frac in (1.0, 0.5):
+            b = frac * budget
+            rs = search.final(traces[ds, "RS"], acc, seconds=b)
+            for algo in ("REA", "REINFORCE"):
+                other = search.final(traces[ds, algo], acc, seconds=b)
+                r = search.mean_diff_bootstrap(
+                    other, rs, n_boot=n_boot, seed=seed, ci=ci
+                )
+                tests.append(
+                    {
+                        "dataset": ds,
+                        "comparison": f"{algo} - RS",
+                        "budget_s": b,
+                        "budget_frac": frac,
+                        "mean_other": other.mean(),
+                        "mean_rs": rs.mean(),
+                        **r,
+                    }
+                )
+    return pd.DataFrame(tests)
+
+
+def verdicts(tests: pd.DataFrame) -> str:
+    """Markdown: one line per comparison at the full budget."""
+    lines = []
+    for _, r in tests[tests["budget_frac"] == 1.0].iterrows():
+        verdict = (
+            "beats"
+            if r["lo"] > 0
+            else "loses to"
+            if r["hi"] < 0
+            else "is not distinguishable from"
+        )
+        lines.append(
+            f"* {r['dataset']}: {r['comparison'].split(' - ')[0]} {verdict} RS at "
+            f"{r['budget_s']:,.0f} s: Δ = {r['diff']:+.3f} points "
+            f"[{r['lo']:+.3f}, {r['hi']:+.3f}], p = {r['p_value']:.3g}"
+        )
+    return "Test accuracy (200 epochs) of the answer, full budget:\n\n" + "\n".join(
+        lines
+    )
+
+
+def mellor_table(mtr: dict, data, datasets, mellor_budget: float) -> pd.DataFrame:
+    """Our CIFAR-10 searches at ``mellor_budget`` s, their answers evaluated on each
+    dataset, beside Mellor et al.'s Table 2a means (and sd, from its notes)."""
+    mpub = reference.published(
+        "mellor2021_naswot",
+        "table2a_nb201_search",
+        dataset=list(datasets),
+        method=list(MELLOR_METHOD.values()),
+    )
+    rows = []
+    for algo, tr in mtr.items():
+        best = np.array([t.best(seconds=mellor_budget) for t in tr])
+        for ds in datasets:
+            for kind in ("valid", "test"):
+                vals = data[ds].acc(f"{kind}_acc")[best]
+                p = mpub[
+                    (mpub["dataset"] == ds)
+                    & (mpub["method"] == MELLOR_METHOD[algo])
+                    & (mpub["metric"] == f"{kind}_acc_mean")
+                ]
+                pv = float(p["value"].iloc[0]) if len(p) else np.nan
+                rows.append(
+                    {
+                        "dataset": ds,
+                        "algorithm": algo,
+                        "method": MELLOR_METHOD[algo],
+                        "accuracy": kind,
+                        "ours": vals.mean(),
+                        "ours_std": vals.std(ddof=1),
+                        "published": pv,
+                        "published_std": (
+                            lookup.note_number(p["notes"].iloc[0], "std")
+                            if len(p)
+                            else np.nan
+                        ),
+                        "delta": vals.mean() - pv,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def mellor_figure(mcmp: pd.DataFrame, datasets):
+    """Per dataset: our test accuracy (±1 sd) beside Mellor et al.'s, per algorithm."""
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(4.6 * len(datasets), 3.4), squeeze=False
+    )
+    for ax, ds in zip(axes[0], datasets, strict=True):
+        d = mcmp[(mcmp["dataset"] == ds) & (mcmp["accuracy"] == "test")]
+        y = np.arange(len(d))
+        ax.errorbar(
+            d["ours"],
+            y - 0.1,
+            xerr=d["ours_std"],
+            fmt="o",
+            capsize=3,
+            color="C0",
+            label="ours, ±1 sd",
+        )
+        ax.errorbar(
+            d["published"],
+            y + 0.1,
+            xerr=d["published_std"],
+            fmt="o",
+            mfc="none",
+            mec="k",
+            ecolor="0.5",
+            capsize=3,
+            label="Mellor et al. (NB201), ±1 sd",
+        )
+        ax.set_yticks(y, d["algorithm"])
+        ax.set_title(f"{ds}: test acc, 12,000 s on CIFAR-10")
+        ax.set_xlabel("accuracy (%)")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def curves_figure(traces: dict, data, budgets: dict, algos, n_grid: int):

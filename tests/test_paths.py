@@ -97,3 +97,21 @@ def test_paths_holds_discovery_only():
         "find_data",
         "searched",
     }
+
+
+def test_provenance_records_portable_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.ENV_VAR, str(tmp_path / "mydata"))
+    root = paths.PROJECT_ROOT
+    got = provenance.provenance(
+        table=str(root / "results" / "scores" / "x.parquet"),
+        nested={"a": [str(root.parent / "shared" / "data" / "nats-bench")]},
+        data=str(tmp_path / "mydata" / "cifar10" / "f.tar.gz"),
+        elsewhere=str(tmp_path / "other"),
+        note="not a path",
+        n=3,
+    )
+    assert got["table"] == "results/scores/x.parquet"
+    assert got["nested"] == {"a": ["../shared/data/nats-bench"]}
+    assert got["data"] == "$ZCLIB_DATA/cifar10/f.tar.gz"
+    assert got["elsewhere"] == str(tmp_path / "other")  # not ours: as given
+    assert got["note"] == "not a path" and got["n"] == 3

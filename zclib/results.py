@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from zclib import space
+from zclib import bench, network, scoring, space
+from zclib import proxies as zp
 from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public names)
     NOT_CHECKED,
     STAND_IN_DATASETS,
@@ -194,7 +195,6 @@ def _scores(
 ) -> pd.DataFrame:
     """Shipped table + finished caches; what they lack is scored (``compute``) or
     named in a :class:`MissingScoresError`."""
-    from zclib import proxies as zp
 
     ds = canonical_dataset(dataset)
     names = zp.resolve(proxies)
@@ -239,10 +239,8 @@ def _scores(
         digest = hashlib.sha1("\n".join(need).encode()).hexdigest()[:10]
         tag = f"{len(need)}archs_{digest}"
     if need:
-        from zclib.scoring import score_archs
-
         name = _cache_name(ds, tag, seed, batch_size, missing, variant)
-        new = score_archs(
+        new = scoring.score_archs(
             need,
             ds,
             missing,
@@ -330,12 +328,10 @@ def _cached_rows(
     if variant != "official" and shipped_variants:
         files += sorted(VARIANTS_DIR.glob(pattern))
     if variant == "official":  # "*" would also match the variants' names
-        from zclib.network import VARIANTS
-
         files = [
             f
             for f in files
-            if not any(f.name.endswith(f"_{v}.parquet") for v in VARIANTS)
+            if not any(f.name.endswith(f"_{v}.parquet") for v in network.VARIANTS)
         ]
     frames = []
     for f in files:
@@ -372,7 +368,6 @@ def distinct(df: pd.DataFrame, col: str) -> str:
 def with_accuracy(scores: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Join benchmark columns (test_acc, valid_acc, 12-epoch, ...) by benchmark
     index."""
-    from zclib import bench
 
     table = bench.load_table(dataset).set_index("index")
     cols = [c for c in table.columns if c not in ("arch_str",)]

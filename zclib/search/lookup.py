@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from zclib import bench, results
+from zclib import proxies as zp
 from zclib.names import canonical_dataset
 from zclib.paths import RESULTS_DIR
 from zclib.search.core import by_index, proxy_fitness
@@ -57,8 +59,6 @@ def load(
         proxies: proxy names (their registered direction orients them).
         seed, batch_size: settings of the score tables (shipped: 0 and 64).
     """
-    from zclib import bench, results
-    from zclib import proxies as zp
 
     ds = canonical_dataset(dataset)
     table = bench.load_table(ds)

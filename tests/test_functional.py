@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zclib import results, stats
+from zclib import records, results, stats
 from zclib.exhibits import spearman_nb201
 
 pytestmark = pytest.mark.functional
@@ -52,7 +52,7 @@ def tables():
 
 def committed(name: str) -> dict:
     """(experiment, metric, dataset) -> value of a committed numbers.json."""
-    _, numbers = results.read_numbers(name)
+    _, numbers = records.read_numbers(name)
     return {(r.experiment, r.metric, r.dataset): r.value for r in numbers.itertuples()}
 
 

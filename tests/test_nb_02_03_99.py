@@ -15,7 +15,7 @@ import math
 import pandas as pd
 import pytest
 
-from zclib import notebooks, results
+from zclib import notebooks, records
 
 NAMES = ("02_zico_vs_params", "03_naswot_correlation", "99_summary")
 # the parameters each uses (99 only reads recorded numbers: no size knob)
@@ -67,7 +67,7 @@ def smoke_root(tmp_path_factory, shared_dir):
 
 
 def numbers(root, name) -> tuple[dict, pd.DataFrame]:
-    return results.read_numbers(name, root)
+    return records.read_numbers(name, root)
 
 
 def check_stand_in(df: pd.DataFrame) -> None:

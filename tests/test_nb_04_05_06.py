@@ -14,7 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from zclib import notebooks, results
+from zclib import notebooks, records
 
 NAMES = (
     "04_search_course_project",
@@ -59,7 +59,7 @@ def smoke_root(tmp_path_factory, shared_dir):
 
 
 def numbers(root, name) -> tuple[dict, pd.DataFrame]:
-    return results.read_numbers(name, root)
+    return records.read_numbers(name, root)
 
 
 def figures(root, name, stems):

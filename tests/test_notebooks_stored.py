@@ -63,7 +63,7 @@ def test_title_then_literal_commented_parameters(name):
 def test_last_code_cell_records_numbers(name):
     nb = nbformat.read(notebooks.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
     last = [c for c in nb.cells if c.cell_type == "code"][-1]
-    assert "results.record(" in last.source
+    assert "records.record(" in last.source
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zclib import results, scoring, space
+from zclib import records, results, scoring, space
 
 
 @pytest.fixture
@@ -67,12 +67,12 @@ def test_record_and_load_records(tmp_path):
             "published": 0.6,
         }
     ]
-    results.record("nb", rows, {"SEED": 0}, results_dir=tmp_path / "nb")
-    df = results.load_records(tmp_path)
+    records.record("nb", rows, {"SEED": 0}, results_dir=tmp_path / "nb")
+    df = records.load_records(tmp_path)
     assert df.loc[0, "value"] == 0.5 and df.loc[0, "notebook"] == "nb"
     # plain-float NaN/inf become null: numbers.json stays strict JSON
     rows[0]["value"] = float("inf")
-    path = results.record("nb", rows, {}, results_dir=tmp_path / "nb")
+    path = records.record("nb", rows, {}, results_dir=tmp_path / "nb")
     import json
 
     assert (
@@ -80,7 +80,7 @@ def test_record_and_load_records(tmp_path):
         is None
     )
     with pytest.raises(ValueError, match="lacks"):
-        results.record("nb", [{"experiment": "e"}], {}, results_dir=tmp_path / "nb")
+        records.record("nb", [{"experiment": "e"}], {}, results_dir=tmp_path / "nb")
 
 
 def test_shipped_scores_are_not_used_for_another_batch_size(fake_shipped):

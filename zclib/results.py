@@ -1,4 +1,4 @@
-"""Score tables for the notebooks, and the numbers each notebook records.
+"""Score tables for the notebooks: read what is on disk, or compute what is missing.
 
     from zclib import results
     # read (0.1 s; MissingScoresError names what is not on disk):
@@ -8,15 +8,13 @@
     # the tolerance check and the stand-in flag every notebook uses:
     results.compare(0.62, 0.64, tol=0.03)   # True
     results.is_stand_in("ImageNet16-120")   # True
-    # numbers.json + provenance, and every notebook's numbers:
-    results.record("01_table_spearman_nb201", rows, params)
-    results.load_records()
 
 Scores are read from (1) the full-space tables shipped under ``results/scores/``
 (computed once on a GPU, see that folder's README), joined with any partial tables
 for proxies that were added later (e.g. the reference ``fisher``), and (2) the
 finished caches under ``results/cache/scores/``. :func:`load_scores` only reads and
-fails loudly when cells are missing; :func:`compute_scores` scores them.
+fails loudly when cells are missing; :func:`compute_scores` scores them. What a
+notebook records is :mod:`zclib.records`.
 """
 
 from __future__ import annotations
@@ -374,79 +372,6 @@ def with_accuracy(scores: pd.DataFrame, dataset: str) -> pd.DataFrame:
     out = scores.join(table[cols], on="index")
     out.attrs.update(scores.attrs)
     return out
-
-
-# -- recorded numbers ------------------------------------------------------------------
-
-
-def notebook_dir(name: str, results_dir: str | Path | None = None) -> Path:
-    """``results/<notebook name>/``, created."""
-    d = Path(results_dir) if results_dir else RESULTS_DIR / name
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def record(
-    name: str, rows: Sequence[dict], params: dict, results_dir: str | Path | None = None
-) -> Path:
-    """Write a notebook's key numbers to ``<dir>/numbers.json`` (atomically).
-
-    Each row: ``experiment, metric, dataset, value`` and, where the paper printed
-    one, ``published`` (+ ``tolerance``), ``stand_in`` (bool), ``note``.
-    """
-    rows = [_clean(r) for r in rows]
-    for r in rows:
-        missing = {"experiment", "metric", "dataset", "value"} - set(r)
-        if missing:
-            raise ValueError(f"record row {r} lacks {sorted(missing)}")
-    payload = {"notebook": name, "provenance": provenance(**params), "numbers": rows}
-    path = notebook_dir(name, results_dir) / "numbers.json"
-    return write_text_atomic(json.dumps(payload, indent=2, default=_json_default), path)
-
-
-def read_numbers(
-    name: str, results_dir: str | Path | None = None
-) -> tuple[dict, pd.DataFrame]:
-    """One notebook's ``<results root>/<name>/numbers.json``: (provenance, numbers).
-
-    Raises:
-        FileNotFoundError: the notebook has not recorded anything there.
-        ValueError: the file belongs to another notebook.
-    """
-    root = Path(results_dir) if results_dir else RESULTS_DIR
-    payload = json.loads((root / name / "numbers.json").read_text())
-    if payload.get("notebook") != name:
-        raise ValueError(f"{root / name}/numbers.json is {payload.get('notebook')!r}'s")
-    return payload["provenance"], pd.DataFrame(payload["numbers"])
-
-
-def load_records(results_dir: str | Path | None = None) -> pd.DataFrame:
-    """All ``numbers.json`` under ``results/`` as one table (column ``notebook``)."""
-    root = Path(results_dir) if results_dir else RESULTS_DIR
-    frames = []
-    for f in sorted(root.glob("*/numbers.json")):
-        payload = json.loads(f.read_text())
-        df = pd.DataFrame(payload["numbers"])
-        df.insert(0, "notebook", payload["notebook"])
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _clean(row: dict) -> dict:
-    """JSON-safe values: numpy scalars as Python ones, NaN/inf (numpy or plain) as
-    null, so ``numbers.json`` stays strict JSON."""
-    return {
-        k: _json_default(v) if isinstance(v, np.generic | float) else v
-        for k, v in row.items()
-    }
-
-
-def _json_default(v):
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v if isinstance(v, str | int | float | bool | type(None)) else str(v)
 
 
 def variant_coverage(

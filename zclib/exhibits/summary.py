@@ -1,8 +1,8 @@
 """Notebook 99: every published number a notebook set against one of its own.
 
-from zclib import results
+from zclib import records, results
 from zclib.exhibits import summary
-cmp = summary.published_vs_reproduced(results.load_records(), ["cifar10"])
+cmp = summary.published_vs_reproduced(records.load_records(), ["cifar10"])
 print(summary.markdown_table(cmp))
 """
 

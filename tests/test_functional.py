@@ -42,7 +42,7 @@ NB03_ACCS = ("valid_acc", "test_acc", "valid_acc_12ep", "test_acc_12ep")
 
 
 @pytest.fixture(scope="module")
-def tables():
+def tables(shared_dir):  # benchmark accuracies come from ../shared (or data/)
     """Every shipped score column + benchmark accuracies, per dataset."""
     return {
         ds: results.with_accuracy(results.load_scores(ds, spearman_nb201.SHIPPED), ds)

@@ -179,23 +179,28 @@ def test_load_scores_never_computes_and_names_what_is_missing(fake_shipped):
     ]
 
 
-def test_what_compute_scores_caches_load_scores_reads(tmp_path, monkeypatch):
+def test_what_compute_scores_caches_load_scores_reads(
+    tiny_imagenet16, tmp_path, monkeypatch
+):
     """The compute path writes its resumable cache; the read then finds every cell
-    there (no shipped table in this test) without scoring again."""
+    there (no shipped table in this test) without scoring again. Data: the tiny
+    ImageNet16-120 fixture (no ../shared needed)."""
     monkeypatch.setattr(results, "SCORES_DIR", tmp_path / "none")
     monkeypatch.setattr(results, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setattr(results, "VARIANTS_DIR", tmp_path / "none")
     with pytest.raises(results.MissingScoresError, match="params for 3 of the 3"):
-        results.load_scores("cifar10", ["params"], n_archs=3)
-    computed = results.compute_scores("cifar10", ["params"], n_archs=3, progress=False)
+        results.load_scores("ImageNet16-120", ["params"], n_archs=3)
+    computed = results.compute_scores(
+        "ImageNet16-120", ["params"], n_archs=3, progress=False
+    )
     assert computed.attrs["origin"] == "computed"
-    assert list((tmp_path / "cache").glob("cifar10_n3_s0_b64_params.parquet"))
+    assert list((tmp_path / "cache").glob("ImageNet16-120_n3_s0_b64_params.parquet"))
 
     def fail(*a, **k):
         raise AssertionError("load_scores scored")
 
     monkeypatch.setattr(scoring, "score_archs", fail)
-    read = results.load_scores("cifar10", ["params"], n_archs=3)
+    read = results.load_scores("ImageNet16-120", ["params"], n_archs=3)
     pd.testing.assert_frame_equal(read, computed)
     # a larger sample resumes from the smaller one's cells: only the new one is scored
     calls = []
@@ -207,7 +212,9 @@ def test_what_compute_scores_caches_load_scores_reads(tmp_path, monkeypatch):
             or pd.DataFrame({"arch_str": archs, "params": 0.0})
         ),
     )
-    bigger = results.compute_scores("cifar10", ["params"], n_archs=4, progress=False)
+    bigger = results.compute_scores(
+        "ImageNet16-120", ["params"], n_archs=4, progress=False
+    )
     assert calls == [space.sample(4, 0)[3:]]
     assert list(bigger["params"].iloc[:3]) == list(computed["params"])
 

@@ -156,3 +156,24 @@ def published_band(ax, xs, published, tol: float | None, **scatter) -> None:
     ax.scatter(
         xs, published, marker="_", s=400, color="black", lw=2.5, zorder=3, **scatter
     )
+
+
+def ours_beside_published(
+    ax, y, ours, ours_sd, published, published_sd, published_label: str
+) -> None:
+    """Mean ± 1 sd of ours (filled, just above row y) beside the paper's (open,
+    just below): the Mellor et al. comparison figures of notebooks 04 and 05."""
+    ax.errorbar(
+        ours, y - 0.1, xerr=ours_sd, fmt="o", color="C0", capsize=3, label="ours, ±1 sd"
+    )
+    ax.errorbar(
+        published,
+        y + 0.1,
+        xerr=published_sd,
+        fmt="o",
+        mfc="none",
+        mec="k",
+        ecolor="0.5",
+        capsize=3,
+        label=published_label,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from zclib import plotting
 from zclib.exhibits.course_search import ACC_LABEL, Settings, ds_label
 
 
@@ -115,25 +116,14 @@ def mellor_figure(mcmp, datasets):
             .reindex(methods)
         )
         y = np.arange(len(methods))
-        ax.errorbar(
+        plotting.ours_beside_published(
+            ax,
+            y,
             d["ours"],
-            y - 0.1,
-            xerr=d["ours_std"],
-            fmt="o",
-            color="C0",
-            capsize=3,
-            label="ours, ±1 sd",
-        )
-        ax.errorbar(
+            d["ours_std"],
             d["published"],
-            y + 0.1,
-            xerr=d["published_std"],
-            fmt="o",
-            mfc="none",
-            mec="k",
-            ecolor="0.5",
-            capsize=3,
-            label="Mellor et al., ±1 sd",
+            d["published_std"],
+            "Mellor et al., ±1 sd",
         )
         ax.set_yticks(y, methods)
         ax.set_title(f"{ds}: test acc (200 ep)")

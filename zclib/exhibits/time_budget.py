@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from zclib import reference, search
+from zclib import plotting, reference, search
 from zclib.search import lookup
 
 # Mellor et al.'s Table 2a rows for the NATS-Bench-style searches at 12,000 s
@@ -171,25 +171,14 @@ def mellor_figure(mcmp: pd.DataFrame, datasets):
     for ax, ds in zip(axes[0], datasets, strict=True):
         d = mcmp[(mcmp["dataset"] == ds) & (mcmp["accuracy"] == "test")]
         y = np.arange(len(d))
-        ax.errorbar(
+        plotting.ours_beside_published(
+            ax,
+            y,
             d["ours"],
-            y - 0.1,
-            xerr=d["ours_std"],
-            fmt="o",
-            capsize=3,
-            color="C0",
-            label="ours, ±1 sd",
-        )
-        ax.errorbar(
+            d["ours_std"],
             d["published"],
-            y + 0.1,
-            xerr=d["published_std"],
-            fmt="o",
-            mfc="none",
-            mec="k",
-            ecolor="0.5",
-            capsize=3,
-            label="Mellor et al. (NB201), ±1 sd",
+            d["published_std"],
+            "Mellor et al. (NB201), ±1 sd",
         )
         ax.set_yticks(y, d["algorithm"])
         ax.set_title(f"{ds}: test acc, 12,000 s on CIFAR-10")

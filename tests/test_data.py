@@ -220,7 +220,8 @@ def test_imagenet16_stand_in_detected(root):
     )
     (d.parent / "classes.txt").write_text("1 n02119789 kit_fox\n")
     src = data.find_source("ImageNet16-120")
-    assert src.stand_in and "stand-in" in src.note
+    assert src.stand_in and src.stand_in_name == "mixed-classes"  # by its folder
+    assert src.note.startswith("stand-in (10 official + 110 other classes)")
     with pytest.raises(ValueError, match="exceeds the 120 images.*stand-in"):
         data.get_batch("ImageNet16-120", batch_size=121)
     with pytest.raises(FileNotFoundError, match="val_data"):

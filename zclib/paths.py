@@ -7,6 +7,8 @@ Data discovery, one rule for everything (first hit wins):
   1. ``$ZCLIB_DATA`` (a folder; ``os.pathsep``-separated list allowed),
   2. the project's ``data/`` folder (git-ignored; set-up may copy files there),
   3. ``../shared/data`` beside the project checkout (the offline copies).
+ImageNet16-120 refines it within the first root that has any of its folders:
+official files before the stand-ins (:mod:`zclib.data.sources`).
 
 Dataset names live in :mod:`zclib.names`, run provenance in
 :mod:`zclib.provenance`, atomic writes in :mod:`zclib.fileio`.

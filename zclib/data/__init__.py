@@ -10,7 +10,10 @@ the official pickles win over a JPEG folder tree, which wins over its ``.tar.gz`
     ``cifar10-images/{train,test}/<class name>/*.jpg``, or a ``.tar.gz`` of that tree;
   - CIFAR-100: ``cifar-100-python/{train,test}`` (official pickles);
   - ImageNet16-120: ``ImageNet16/{train_data_batch_1..10,val_data}`` (official
-    downsampled-ImageNet pickles; labels 1..1000, we keep 1..120 and shift to 0..119).
+    downsampled-ImageNet pickles; labels 1..1000, we keep 1..120 and shift to 0..119);
+    offline, a stand-in of :data:`STAND_INS` in the same format (official files
+    win; then ``imagenet16-120-official-classes/``, then the older
+    ``imagenet16-120/``, which ``$ZCLIB_DATA`` or ``stand_in=`` still select).
 
 Every pickle goes through :class:`RestrictedUnpickler` (numpy arrays only). Decoded
 arrays are cached as ``.npz`` under ``$ZCLIB_CACHE`` or ``data/cache`` (keyed by a
@@ -28,6 +31,7 @@ from __future__ import annotations
 from zclib.data.cache import (
     CACHE_ENV_VAR,
     CACHE_VERSION,
+    DIGEST_MAX_BYTES,
     ImageSplit,
     cache_dir,
     clear_cache,
@@ -47,13 +51,26 @@ from zclib.data.inventory import OFFICIAL_SIZES, report
 from zclib.data.norms import NORMS, normalization
 from zclib.data.pickles import SAFE_GLOBALS, RestrictedUnpickler, load_pickle
 from zclib.data.sampler import REFERENCE_PAD, Batch, get_batch, reference_augment
-from zclib.data.sources import CANDIDATES, HOW_TO_GET, SPLITS, DataSource, find_source
+from zclib.data.sources import (
+    CANDIDATES,
+    HOW_TO_GET,
+    SPLITS,
+    STAND_INS,
+    UNRECOGNISED,
+    UNRECORDED,
+    DataSource,
+    StandIn,
+    find_source,
+    recognise_stand_in,
+    stand_in_label,
+)
 
 __all__ = [
     "CACHE_ENV_VAR",
     "CACHE_VERSION",
     "CANDIDATES",
     "CIFAR10_CLASSES",
+    "DIGEST_MAX_BYTES",
     "HOW_TO_GET",
     "IMAGENET16_KEEP",
     "IMAGE_EXTS",
@@ -64,10 +81,14 @@ __all__ = [
     "REFERENCE_PAD",
     "SAFE_GLOBALS",
     "SPLITS",
+    "STAND_INS",
+    "UNRECOGNISED",
+    "UNRECORDED",
     "Batch",
     "DataSource",
     "ImageSplit",
     "RestrictedUnpickler",
+    "StandIn",
     "cache_dir",
     "clear_cache",
     "decode_split",
@@ -78,6 +99,8 @@ __all__ = [
     "load_pickle",
     "load_split",
     "normalization",
+    "recognise_stand_in",
     "reference_augment",
     "report",
+    "stand_in_label",
 ]

@@ -24,6 +24,7 @@ from zclib.data.sources import DataSource, check_split, find_source, split_files
 
 CACHE_ENV_VAR = "ZCLIB_CACHE"  # overrides the .npz cache folder (default data/cache)
 CACHE_VERSION = 1  # bump when decoding changes, so old .npz files are not reused
+DIGEST_MAX_BYTES = 1 << 20  # source files up to 1 MiB are keyed by content too
 
 
 def cache_dir(override: str | Path | None = None) -> Path:
@@ -35,10 +36,21 @@ def cache_dir(override: str | Path | None = None) -> Path:
 
 
 def fingerprint(source: DataSource, split: str) -> str:
-    """Hash of (path, size, mtime) of every file ``split`` reads from ``source``.
+    """Hash of what ``split`` reads from ``source``, naming the stand-in it is.
 
+    Per file: resolved path, size, mtime, and for files up to
+    :data:`DIGEST_MAX_BYTES` a SHA-256 of the content. The two offline ImageNet16
+    stand-ins are files of the same size written in the same second, so a copy
+    of one over the other that keeps the mtime (``cp -p``) still gets a new key.
     For a JPEG folder tree: of the split and class folders (cheap; their mtimes
     change when images are added, removed or renamed, not when edited in place).
+
+    Args:
+        source: from :func:`find_source`.
+        split: the split read.
+
+    Returns:
+        16 hex digits, part of the ``.npz`` name.
     """
     if source.format == "image-tar":
         files = [source.path]
@@ -52,12 +64,28 @@ def fingerprint(source: DataSource, split: str) -> str:
     else:
         files = split_files(source, split)
     stats = [
-        (str(f.resolve()), st.st_size, st.st_mtime_ns)
+        (str(f.resolve()), st.st_size, st.st_mtime_ns, _digest(f, st.st_size))
         for f in files
         for st in [f.stat()]
     ]
-    blob = json.dumps([CACHE_VERSION, source.dataset, source.format, split, stats])
+    blob = json.dumps(
+        [
+            CACHE_VERSION,
+            source.dataset,
+            source.format,
+            source.stand_in_name,
+            split,
+            stats,
+        ]
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _digest(f: Path, size: int) -> str:
+    """SHA-256 of a small file's bytes ("" for folders and large files)."""
+    if size > DIGEST_MAX_BYTES or not f.is_file():
+        return ""
+    return hashlib.sha256(f.read_bytes()).hexdigest()
 
 
 def _save_npz(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
@@ -120,7 +148,11 @@ class ImageSplit:
 
 
 def load_dataset(
-    dataset: str, split: str = "train", *, cache: str | Path | None = None
+    dataset: str,
+    split: str = "train",
+    *,
+    cache: str | Path | None = None,
+    stand_in: str | None = None,
 ) -> ImageSplit:
     """Load one split, from the in-process cache, the .npz cache, or the source.
 
@@ -128,13 +160,15 @@ def load_dataset(
         dataset: ``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"`` (or an alias).
         split: ``"train"`` or ``"test"``; ImageNet16-120 also ``"valid"``.
         cache: .npz cache folder (default ``$ZCLIB_CACHE`` or ``data/cache``).
+        stand_in: which ImageNet16-120 images (see :func:`find_source`; None:
+            discovery's choice).
 
     Returns:
         An :class:`ImageSplit` (its arrays are read-only; copy before editing).
     """
     ds = names.canonical_dataset(dataset)
     check_split(ds, split)
-    source = find_source(ds)
+    source = find_source(ds, stand_in)
     images, labels = cached_arrays(
         source, split, fingerprint(source, split), cache_dir(cache)
     )
@@ -142,8 +176,12 @@ def load_dataset(
 
 
 def load_split(
-    dataset: str, split: str = "train", *, cache: str | Path | None = None
+    dataset: str,
+    split: str = "train",
+    *,
+    cache: str | Path | None = None,
+    stand_in: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(images uint8 N x H x W x 3, labels int64 N)``; see :func:`load_dataset`."""
-    s = load_dataset(dataset, split, cache=cache)
+    s = load_dataset(dataset, split, cache=cache, stand_in=stand_in)
     return s.images, s.labels

@@ -30,9 +30,10 @@ def report(*, cache: str | Path | None = None) -> list[dict]:
         cache: .npz cache folder (see :func:`load_dataset`).
 
     Returns:
-        Dicts with keys dataset, found, path, format, stand_in, n_train, n_test,
-        complete (both splits at official size), note, searched (list, or None
-        when found).
+        Dicts with keys dataset, found, path, format, stand_in, stand_in_name
+        (which stand-in, "" for official data), n_train, n_test, complete (both
+        splits at official size), note (names the stand-in), searched (list, or
+        None when found).
     """
     rows = []
     for ds in names.DATASETS:
@@ -42,6 +43,7 @@ def report(*, cache: str | Path | None = None) -> list[dict]:
             "path": None,
             "format": None,
             "stand_in": None,
+            "stand_in_name": None,
             "n_train": None,
             "n_test": None,
             "complete": False,
@@ -56,7 +58,11 @@ def report(*, cache: str | Path | None = None) -> list[dict]:
             rows.append(row)
             continue
         row.update(
-            found=True, path=str(src.path), format=src.format, stand_in=src.stand_in
+            found=True,
+            path=str(src.path),
+            format=src.format,
+            stand_in=src.stand_in,
+            stand_in_name=src.stand_in_name,
         )
         notes = [src.note] if src.note else []
         for split in ("train", "test"):

@@ -39,6 +39,7 @@ def get_batch(
     *,
     augment: bool = False,
     cache: str | Path | None = None,
+    stand_in: str | None = None,
 ) -> Batch:
     """Draw a deterministic minibatch (independent of the global RNG state).
 
@@ -62,11 +63,13 @@ def get_batch(
         dtype: floating dtype of ``x`` (normalisation is done in it).
         augment: apply the reference's training transforms (see above).
         cache: .npz cache folder (see :func:`load_dataset`).
+        stand_in: which ImageNet16-120 images (see
+            :func:`zclib.data.find_source`; None: discovery's choice).
 
     Returns:
         A :class:`Batch`; ``meta`` holds dataset, split, seed, batch_size, index,
-        norm, augment, mean, std, source, format, stand_in, note, n_images and
-        indices.
+        norm, augment, mean, std, source, format, stand_in, stand_in_name (which
+        stand-in, "" for official data), note, n_images and indices.
     """
     if seed < 0 or index < 0 or batch_size < 1:
         raise ValueError(
@@ -74,13 +77,13 @@ def get_batch(
             f"seed={seed}, index={index}, batch_size={batch_size}"
         )
     mean, std = normalization(dataset, norm)
-    s = load_dataset(dataset, split, cache=cache)
+    s = load_dataset(dataset, split, cache=cache, stand_in=stand_in)
     n = len(s)
     if batch_size > n:
         raise ValueError(
             f"batch_size={batch_size} exceeds the {n} images of {s.source.dataset} "
             f"{split!r} at {s.source.path}"
-            + (" (a stand-in)" if s.source.stand_in else "")
+            + (f" (a {s.source.stand_in_name} stand-in)" if s.source.stand_in else "")
         )
     idx = np.random.default_rng([seed, index]).choice(n, size=batch_size, replace=False)
     images = s.images[idx]
@@ -105,6 +108,7 @@ def get_batch(
         "source": str(s.source.path),
         "format": s.source.format,
         "stand_in": s.source.stand_in,
+        "stand_in_name": s.source.stand_in_name,
         "note": s.source.note,
         "n_images": n,
         "indices": idx.tolist(),

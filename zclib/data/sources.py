@@ -2,13 +2,23 @@
 
 from zclib.data import find_source
 find_source("cifar10")     # DataSource(dataset='cifar10', path=..., format=...)
+find_source("ImageNet16-120").stand_in_name          # "official-classes" offline
+find_source("ImageNet16-120", stand_in="mixed-classes")   # the older stand-in
+
+ImageNet16-120 is not available offline; two stand-ins are (:data:`STAND_INS`,
+recognised by the name of the folder that holds their ``ImageNet16/``). Within the
+first data root that has any ImageNet16 folder, the official files win over every
+stand-in, and the stand-ins rank in the order of :data:`STAND_INS` (the
+official-classes one first). The older stand-in stays selectable: point
+``$ZCLIB_DATA`` at its folder (``../shared/data/imagenet16-120``, whose
+``ImageNet16/`` then is the first hit) or pass ``stand_in="mixed-classes"``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from zclib import names, paths
 
@@ -17,6 +27,42 @@ SPLITS = {
     "cifar100": ("train", "test"),
     "ImageNet16-120": ("train", "valid", "test"),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class StandIn:
+    """A known ImageNet16-120 stand-in (official pickle format, not official data)."""
+
+    name: str  # key recorded in batch meta, score tables and run.json
+    folder: str  # the folder holding its ImageNet16/; recognised by this name
+    label: str  # how every note names it
+    about: str  # what it is, for DataSource.note
+
+
+# Preference order: discovery picks the first one present (after official files).
+STAND_INS = {
+    s.name: s
+    for s in (
+        StandIn(
+            "official-classes",
+            "imagenet16-120-official-classes",
+            "stand-in (official classes, one photo per class)",
+            "120 real ImageNet photographs box-downsampled to 16x16, one of each "
+            "of the 120 official ImageNet16-120 classes, in the official label "
+            "order",
+        ),
+        StandIn(
+            "mixed-classes",
+            "imagenet16-120",
+            "stand-in (10 official + 110 other classes)",
+            "120 real ImageNet photographs box-downsampled to 16x16, one per "
+            "class; only the first ten are official ImageNet16-120 classes (in "
+            "the official order), the other 110 are other ImageNet classes",
+        ),
+    )
+}
+UNRECOGNISED = "unrecognised"  # a stand-in in no known stand-in folder
+UNRECORDED = "unrecorded"  # a results file that does not say which images it used
 # Discovery candidates, in preference order (official pickles first).
 CANDIDATES = {
     "cifar10": (
@@ -28,7 +74,10 @@ CANDIDATES = {
         "cifar10/cifar10-images.tar.gz",
     ),
     "cifar100": ("cifar-100-python", "cifar100/cifar-100-python"),
-    "ImageNet16-120": ("ImageNet16", "imagenet16-120/ImageNet16"),
+    "ImageNet16-120": (
+        "ImageNet16",
+        *(f"{s.folder}/ImageNet16" for s in STAND_INS.values()),
+    ),
 }
 HOW_TO_GET = {
     "cifar10": "download cifar-10-python.tar.gz from "
@@ -52,34 +101,91 @@ class DataSource:
     format: str  # cifar-pickle | imagenet16-pickle | image-folder | image-tar
     stand_in: bool = False  # True: not the official data (e.g. the offline stand-in)
     note: str = ""
+    stand_in_name: str = ""  # which stand-in: a key of STAND_INS or UNRECOGNISED
 
 
-def _imagenet16_note(path: Path) -> tuple[bool, str]:
+def recognise_stand_in(path: str | Path) -> str:
+    """Which known stand-in an ImageNet16 folder path names, from the path alone.
+
+    Works on a recorded path from another machine too (a score table's
+    ``data_source``): the name of the folder holding ``ImageNet16/`` is looked up
+    in :data:`STAND_INS`. It does not say whether the files are a stand-in at all
+    (official files put into ``imagenet16-120/ImageNet16/`` are official; see
+    :func:`find_source`).
+
+    Args:
+        path: ``.../<stand-in folder>/ImageNet16``.
+
+    Returns:
+        The key of :data:`STAND_INS`, or ``""`` when the path names none.
+    """
+    parts = PurePosixPath(str(path).replace("\\", "/")).parts
+    holder = parts[-2] if len(parts) >= 2 else ""
+    return next((s.name for s in STAND_INS.values() if s.folder == holder), "")
+
+
+def stand_in_label(name: str) -> str:
+    """How notes name a stand-in: e.g. ``"stand-in (10 official + 110 other
+    classes)"`` for ``"mixed-classes"``; :data:`UNRECOGNISED` and
+    :data:`UNRECORDED` (or anything else) get a label that says so."""
+    if name in STAND_INS:
+        return STAND_INS[name].label
+    if name == UNRECOGNISED:
+        return "stand-in (unrecognised: in no known stand-in folder)"
+    return "stand-in (which one is not recorded)"
+
+
+def _imagenet16_source(path: Path) -> DataSource:
+    """Classify one ImageNet16 folder: official (complete or not) or a stand-in."""
     batches = sorted(path.glob("train_data_batch_*"))
     has_val = (path / "val_data").exists()
+    ds, fmt = "ImageNet16-120", "imagenet16-pickle"
     if (
         (path / "classes.txt").exists()
         or (path.parent / "classes.txt").exists()
         or (len(batches) <= 1 and not has_val)
     ):
-        return True, (
-            "stand-in, not the official ImageNet16-120: real ImageNet "
-            "photographs downsampled to 16x16, one per class; only the "
-            "first ten classes follow the official label order"
+        name = recognise_stand_in(path) or UNRECOGNISED
+        about = (
+            STAND_INS[name].about
+            if name in STAND_INS
+            else "a single train batch and no val_data, or a classes.txt beside "
+            "it; which classes it holds is not known"
         )
+        note = f"{stand_in_label(name)}, not the official ImageNet16-120: {about}"
+        return DataSource(ds, path, fmt, True, note, stand_in_name=name)
     missing = [] if has_val else ["val_data"]
     if len(batches) < 10:
         missing.append(f"{10 - len(batches)} of 10 train_data_batch files")
-    if not missing:
-        return False, ""
-    return False, f"incomplete download: missing {', '.join(missing)}"
+    note = f"incomplete download: missing {', '.join(missing)}" if missing else ""
+    return DataSource(ds, path, fmt, False, note)
 
 
-def find_source(dataset: str) -> DataSource:
+def _find_imagenet16(stand_in: str | None) -> DataSource | None:
+    """The discovery rule for ImageNet16-120 (see the module docstring)."""
+    for root in paths.data_roots():  # first root with a match wins, as find_data
+        found = [
+            _imagenet16_source(root / rel)
+            for rel in CANDIDATES["ImageNet16-120"]
+            if (root / rel).is_dir()
+        ]
+        if stand_in is not None:
+            found = [s for s in found if s.stand_in_name == stand_in]
+        if found:
+            return min(found, key=lambda s: s.stand_in)  # official first, then order
+    return None
+
+
+def find_source(dataset: str, stand_in: str | None = None) -> DataSource:
     """Locate a dataset with the shared discovery rule (:func:`zclib.paths.find_data`).
 
     Args:
         dataset: ``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"`` (or an alias).
+        stand_in: None: discovery's choice (official files, else the first
+            stand-in of :data:`STAND_INS` present). ``""``: official files only.
+            A key of :data:`STAND_INS` (or :data:`UNRECOGNISED`): that
+            ImageNet16-120 stand-in only, e.g. to score with the images an
+            existing table was made from.
 
     Returns:
         The :class:`DataSource` found.
@@ -87,20 +193,36 @@ def find_source(dataset: str) -> DataSource:
     Raises:
         FileNotFoundError: nothing found; the message lists every place searched
             and how to get the official files.
+        ValueError: an unknown ``stand_in``, or one asked of a dataset without.
     """
     ds = names.canonical_dataset(dataset)
+    known = ("", *STAND_INS, UNRECOGNISED) if ds == "ImageNet16-120" else ("",)
+    if stand_in is not None and stand_in not in known:
+        raise ValueError(
+            f"{ds} has no stand-in {stand_in!r}; choose one of {known} or None"
+        )
     cands = CANDIDATES[ds]
-    path = paths.find_data(*cands)
+    if ds == "ImageNet16-120":
+        src = _find_imagenet16(stand_in)
+        if src is not None:
+            return src
+        path = None
+    else:
+        path = paths.find_data(*cands)
     if path is None:
+        what, how = f"{ds} images", HOW_TO_GET[ds]
+        if stand_in == "":
+            what = f"official {ds} images"
+        elif stand_in is not None:
+            what = f"{ds} {stand_in_label(stand_in)}"
+            if stand_in in STAND_INS:
+                how = f"it is the offline copy {STAND_INS[stand_in].folder}/ImageNet16"
         where = "\n  ".join(paths.searched(*cands))
         raise FileNotFoundError(
-            f"no {ds} images found. Searched:\n  {where}\nTo get them: "
-            f"{HOW_TO_GET[ds]}; put it in one of those places, or set "
+            f"no {what} found. Searched:\n  {where}\nTo get them: "
+            f"{how}; put it in one of those places, or set "
             f"${paths.ENV_VAR} to the folder that holds it."
         )
-    if ds == "ImageNet16-120":
-        stand_in, note = _imagenet16_note(path)
-        return DataSource(ds, path, "imagenet16-pickle", stand_in, note)
     if path.is_file():  # cifar10-images.tar.gz
         return DataSource(
             ds,

@@ -36,6 +36,7 @@ def test_scores_do_not_depend_on_order_or_chunking(tiny_imagenet16):
         "dataset",
         "variant",
         "data_source",
+        "stand_in_name",
         "zclib_version",
         "git_commit",
     ):
@@ -125,6 +126,7 @@ RUN_JSON_KEYS = {
     "augment",
     "data_format",
     "stand_in",
+    "stand_in_name",
     "tf32",
     "chunk_size",
     "archs_sha1",

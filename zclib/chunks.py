@@ -19,7 +19,8 @@ Format, version 1:
   another identity is refused (``ValueError`` naming the keys that differ). A
   ``run.json`` without ``chunks_format`` (written before it was recorded) is
   version 1. A key added to an identity later is given, for older files, the value
-  that older runs implied (``legacy``; e.g. the scorer's ``augment: false``).
+  that older runs implied (``legacy``; e.g. the scorer's ``augment: false``, or a
+  function of the old record, e.g. the scorer's ``stand_in_name``).
   Identities: the scorer's configuration (:meth:`zclib.scoring.Scorer.config`
   without the data folder) + ``chunk_size`` + ``archs_sha1`` (SHA-1 of the
   newline-joined arch strings); the sweep's ``{"kind": "train-sweep"}`` (each run's
@@ -74,7 +75,8 @@ def open_parts(
     Args:
         folder: the parts folder (see :func:`parts_dir`).
         ident: the run's identity (JSON-ready; see the module docstring).
-        legacy: values of identity keys that older ``run.json`` files lack.
+        legacy: values of identity keys that older ``run.json`` files lack; a
+            callable value is called with the old record and gives the value.
 
     Returns:
         ``folder`` as a Path.
@@ -86,7 +88,10 @@ def open_parts(
     guard = folder / GUARD
     ident = dict(ident)
     if guard.exists():
-        old = {**(legacy or {}), **json.loads(guard.read_text())}
+        old = json.loads(guard.read_text())
+        for key, implied in (legacy or {}).items():
+            if key not in old:
+                old[key] = implied(old) if callable(implied) else implied
         version = old.pop("chunks_format", 1)  # unrecorded before version 1 was named
         if version > FORMAT_VERSION:
             raise ValueError(

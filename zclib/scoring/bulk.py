@@ -57,6 +57,7 @@ def score_archs(
     zico_batches: int = 2,
     norm: str = "foresight",
     augment: bool = False,
+    stand_in: str | None = None,
     out: str | Path | None = None,
     chunk_size: int = 25,
     workers: int = 1,
@@ -67,7 +68,7 @@ def score_archs(
     Args:
         archs: arch strings or cells.
         dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm,
-            augment: see :class:`Scorer`.
+            augment, stand_in: see :class:`Scorer`.
         out: final table (``.csv`` or ``.parquet``); chunks go to ``<out>.parts/``.
             None: keep everything in memory (no resume).
         chunk_size: architectures per chunk file.
@@ -89,6 +90,7 @@ def score_archs(
         zico_batches=zico_batches,
         norm=norm,
         augment=augment,
+        stand_in=stand_in,
     )
     probe = Scorer(**kwargs)  # validates everything up front, gives the config
     cfg = probe.config()
@@ -158,6 +160,7 @@ def score_archs(
     for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment"):
         df[c] = cfg[c]
     df["data_source"] = cfg["data_source"]
+    df["stand_in_name"] = cfg["stand_in_name"]  # the path may not name it
     df["zclib_version"] = meta["zclib_version"]
     df["git_commit"] = meta["git_commit"]
     df.attrs["meta"] = meta
@@ -173,9 +176,14 @@ def score_archs(
     return df
 
 
-# Identity keys that older run.json files lack, with the value those runs implied:
-# runs started before "augment" was recorded drew un-augmented batches.
-LEGACY_IDENTITY = {"augment": False}
+# Identity keys that older run.json files lack, with the value those runs implied
+# (a callable: from the old record): runs started before "augment" was recorded drew
+# un-augmented batches; runs started before stand-ins were named used the only
+# stand-in there was then (imagenet16-120/, "mixed-classes") or official data.
+LEGACY_IDENTITY = {
+    "augment": False,
+    "stand_in_name": lambda old: "mixed-classes" if old.get("stand_in") else "",
+}
 
 
 def part_key(k: int) -> str:

@@ -34,6 +34,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         zico_batches=args.zico_batches,
         norm=args.norm,
         augment=args.augment,
+        stand_in=args.stand_in,
         out=args.out,
         chunk_size=args.chunk_size,
         workers=args.workers,
@@ -76,6 +77,12 @@ def add_cli(sub) -> None:
         action="store_true",
         help="draw the batch through the reference's training transforms "
         "(random crop + flip)",
+    )
+    s.add_argument(
+        "--stand-in",
+        default=None,
+        help="ImageNet16-120 images: official-classes | mixed-classes (the older "
+        "stand-in); default: official files, else the first stand-in found",
     )
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--chunk-size", type=int, default=25)

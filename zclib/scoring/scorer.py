@@ -34,6 +34,8 @@ class Scorer:
         norm: normalisation constants (see ``zclib.data.NORMS``).
         augment: draw the batches through the reference's training transforms
             (see ``zclib.data.get_batch``).
+        stand_in: which ImageNet16-120 images (``zclib.data.find_source``; None:
+            discovery's choice), e.g. those an existing table was made from.
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class Scorer:
         zico_batches=2,
         norm="foresight",
         augment=False,
+        stand_in=None,
     ):
         check_device(device)
         self.dataset = canonical_dataset(dataset)
@@ -66,7 +69,13 @@ class Scorer:
         self.batches, metas = [], []
         for b in range(n_batches):
             batch = data.get_batch(
-                self.dataset, batch_size, seed, index=b, norm=norm, augment=augment
+                self.dataset,
+                batch_size,
+                seed,
+                index=b,
+                norm=norm,
+                augment=augment,
+                stand_in=stand_in,
             )
             self.batches.append((batch.x.to(device), batch.y.to(device)))
             metas.append(batch.meta)
@@ -89,6 +98,7 @@ class Scorer:
             "data_source": str(m.get("source", "")),
             "data_format": m.get("format", ""),
             "stand_in": bool(m.get("stand_in", False)),
+            "stand_in_name": m.get("stand_in_name", ""),
             "tf32": False,
         }
 

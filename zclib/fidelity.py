@@ -4,9 +4,12 @@
     results.compare(0.62, 0.64, tol=0.03)          # True
     results.compare(0.60, 0.64, 0.03, checked=False)   # "n/a"
     results.is_stand_in("ImageNet16-120")          # True
+    results.stand_in_note("mixed-classes")         # "ImageNet16-120 scores from ..."
 
 One tolerance check for every notebook (:func:`compare`, today: within or not, or
 not checked); statuses beyond that belong here too, so every notebook gets them.
+Which stand-in a dataset's scores rest on is :func:`zclib.results.score_stand_in`
+(read from the shipped table's recorded data source); :func:`stand_in_note` words it.
 """
 
 from __future__ import annotations
@@ -14,20 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from zclib.data.sources import stand_in_label
 from zclib.names import canonical_dataset
 
-# Datasets whose shipped proxy scores were computed on stand-in images, and the note
-# every number computed from them carries.
+# Datasets whose shipped proxy scores were computed on stand-in images.
 STAND_IN_DATASETS = ("ImageNet16-120",)
-STAND_IN_NOTE = (
-    "ImageNet16-120 scores from a 120-image stand-in batch (not the "
-    "official images); accuracies are the benchmark's. "
-)
-# the same, worded for the search notebooks (04, 06), whose records carry it as is
-STAND_IN_PROXY_NOTE = (
-    "ImageNet16-120 proxy scores from a 120-image stand-in batch "
-    "(not the official images); accuracies are the benchmark's. "
-)
 NOT_CHECKED = "n/a"  # compare(): no tolerance applies (stand-in, or not comparable)
 
 
@@ -35,6 +29,27 @@ def is_stand_in(dataset: str) -> bool:
     """Whether a dataset's proxy scores come from stand-in images (not the official
     ones): the one flag every notebook labels and excludes from tolerances with."""
     return canonical_dataset(dataset) in STAND_IN_DATASETS
+
+
+def stand_in_note(name: str | None, what: str = "scores") -> str:
+    """The caveat every number computed from stand-in images carries, naming them.
+
+    Args:
+        name: which stand-in (a key of ``zclib.data.STAND_INS``, as
+            :func:`zclib.results.score_stand_in` gives it); None or an unknown
+            name: the note says which one is not recorded.
+        what: what rests on the images (``"proxy scores"`` in the search
+            notebooks' records).
+
+    Returns:
+        E.g. ``"ImageNet16-120 scores from stand-in (10 official + 110 other
+        classes) images, not the official ones; accuracies are the benchmark's. "``
+        (ends with a space: the records append to it).
+    """
+    return (
+        f"ImageNet16-120 {what} from {stand_in_label(name or '')} images, not the "
+        "official ones; accuracies are the benchmark's. "
+    )
 
 
 def compare(ours, published, tol: float | None, checked=True):

@@ -8,6 +8,8 @@
     # the tolerance check and the stand-in flag every notebook uses:
     results.compare(0.62, 0.64, tol=0.03)   # True
     results.is_stand_in("ImageNet16-120")   # True
+    results.score_stand_in("ImageNet16-120")   # "mixed-classes": the shipped table's
+    results.stand_in_caveat("ImageNet16-120")  # the note that names it
 
 Scores are read from (1) the full-space tables shipped under ``results/scores/``
 (computed once on a GPU, see that folder's README), joined with any partial tables
@@ -15,12 +17,21 @@ for proxies that were added later (e.g. the reference ``fisher``), and (2) the
 finished caches under ``results/cache/scores/``. :func:`load_scores` only reads and
 fails loudly when cells are missing; :func:`compute_scores` scores them. What a
 notebook records is :mod:`zclib.records`.
+
+All scores of one dataset rest on the same images, those its shipped full-space
+table records (:func:`score_stand_in`): the ImageNet16-120 tables shipped so far were
+made on the older stand-in (``imagenet16-120/``, "mixed-classes"), so
+:func:`compute_scores` scores missing cells on it and :func:`load_scores` reads only
+caches made on it, although data discovery now prefers the official-classes
+stand-in. A dataset without a shipped table follows discovery.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,15 +39,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from zclib import bench, network, scoring, space
+from zclib import bench, data, network, scoring, space
 from zclib import proxies as zp
 from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public names)
     NOT_CHECKED,
     STAND_IN_DATASETS,
-    STAND_IN_NOTE,
-    STAND_IN_PROXY_NOTE,
     compare,
     is_stand_in,
+    stand_in_note,
 )
 from zclib.fileio import read_parquet, write_parquet_atomic, write_text_atomic
 from zclib.names import canonical_dataset
@@ -57,6 +67,7 @@ SCORE_META = (
     "augment",
     "device",
     "data_source",
+    "stand_in_name",
     "zclib_version",
     "git_commit",
     "seconds",
@@ -68,15 +79,27 @@ def shipped(dataset: str) -> pd.DataFrame | None:
 
     Returns None when nothing is shipped. A proxy from a partial table is NaN for
     the architectures it does not cover yet; ``df.attrs["coverage"]`` says how many
-    each proxy has.
+    each proxy has, ``df.attrs["stand_in_name"]`` which images the table records
+    (:func:`table_stand_in`). A partial table that records other images is not
+    joined (a warning says so).
     """
     ds = canonical_dataset(dataset)
     main = SCORES_DIR / f"nb201_{ds}.parquet"
     if not main.exists():
         return None
     df = read_parquet(main)
+    images = table_stand_in(df, ds)
     for extra in sorted(SCORES_DIR.glob(f"nb201_{ds}_*.parquet")):
         add = read_parquet(extra)
+        # add-ons exported before they recorded their images were all made on the
+        # main table's (the only ImageNet16-120 stand-in of the time)
+        if "stand_in_name" in add and (other := table_stand_in(add, ds)) != images:
+            warnings.warn(
+                f"{extra.name} was scored on other images ({other!r}) than "
+                f"{main.name} ({images!r}); not joined",
+                stacklevel=2,
+            )
+            continue
         cols = [c for c in add.columns if c not in df.columns and c not in SCORE_META]
         add = add[["arch_str", *cols]].assign(**{f"_covered_{c}": True for c in cols})
         df = df.merge(add, on="arch_str", how="left")
@@ -86,6 +109,7 @@ def shipped(dataset: str) -> pd.DataFrame | None:
         if c.startswith("_covered_")
     }
     df.attrs["source"] = str(main)
+    df.attrs["stand_in_name"] = images
     # archs scored per proxy (a NaN score of a scored arch is a real NaN, not a gap)
     df.attrs["coverage"] = {
         c: int(covered[c].sum()) if c in covered else len(df)
@@ -96,6 +120,89 @@ def shipped(dataset: str) -> pd.DataFrame | None:
     # compares attrs on merge/concat, and arrays there make that ambiguous)
     _COVERED[ds] = covered
     return df
+
+
+def table_stand_in(table: pd.DataFrame, dataset: str) -> str | None:
+    """Which images a score table's rows were computed on, from what it records.
+
+    Args:
+        table: score rows with the scorer's ``stand_in_name`` column or, in tables
+            made before it existed, ``data_source``, whose folder names the
+            stand-in (``zclib.data.recognise_stand_in``).
+        dataset: the table's dataset.
+
+    Returns:
+        ``""``: official data (always, for a dataset without stand-ins); a key of
+        ``zclib.data.STAND_INS`` (or ``"unrecognised"``); None: not recorded.
+
+    Raises:
+        ValueError: its rows were computed on different images.
+    """
+    if not is_stand_in(dataset):
+        return ""
+    if "stand_in_name" in table:
+        found = set(table["stand_in_name"].dropna().astype(str))
+    elif "data_source" in table:
+        found = {
+            data.recognise_stand_in(p) or None
+            for p in table["data_source"].dropna().unique()
+        }
+    else:
+        return None
+    if len(found) > 1:
+        raise ValueError(f"score table of {dataset} mixes images: {sorted(found)}")
+    return found.pop() if found else None
+
+
+def score_stand_in(dataset: str) -> str | None:
+    """Which images every score of ``dataset`` here rests on (see the module doc).
+
+    Those its shipped full-space table records, for every seed, batch size and
+    network variant, so that one dataset's scores never mix images; without a
+    shipped table, those data discovery finds now (``zclib.data.find_source``).
+
+    Args:
+        dataset: dataset name or alias.
+
+    Returns:
+        ``""`` for official data (always for CIFAR), a key of
+        ``zclib.data.STAND_INS`` (or ``"unrecognised"``), or None when the table
+        does not record it (or there is neither a table nor data).
+    """
+    ds = canonical_dataset(dataset)
+    if not is_stand_in(ds):
+        return ""
+    main = SCORES_DIR / f"nb201_{ds}.parquet"
+    if main.exists():
+        return _recorded_stand_in(main, main.stat().st_mtime_ns, ds)
+    try:
+        return data.find_source(ds).stand_in_name
+    except FileNotFoundError:
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _recorded_stand_in(main: Path, mtime_ns: int, ds: str) -> str | None:
+    """:func:`table_stand_in` of a shipped table, reading only what it needs."""
+    schema = pq.read_schema(main).names
+    cols = [c for c in ("stand_in_name", "data_source") if c in schema]
+    return table_stand_in(read_parquet(main, columns=cols), ds)
+
+
+def stand_in_caveat(dataset: str, what: str = "scores") -> str:
+    """The note a number computed from ``dataset``'s scores carries: names the
+    stand-in they rest on (:func:`score_stand_in`); ``""`` for real images.
+
+    Args:
+        dataset: dataset name or alias.
+        what: what rests on the images (see :func:`zclib.fidelity.stand_in_note`).
+
+    Returns:
+        The note (ends with a space), or ``""``.
+    """
+    if not is_stand_in(dataset):
+        return ""
+    return stand_in_note(score_stand_in(dataset), what)
 
 
 class MissingScoresError(FileNotFoundError):
@@ -128,7 +235,8 @@ def load_scores(
     Returns:
         One row per architecture with ``arch_str``, ``index``, proxy columns;
         ``attrs["origin"]`` is ``"shipped"``, ``"computed"`` (read from the caches)
-        or ``"shipped+computed"``.
+        or ``"shipped+computed"``; ``attrs["stand_in_name"]`` the images they rest
+        on (:func:`score_stand_in`).
 
     Raises:
         MissingScoresError: some of the cells are in no table; the message names
@@ -150,8 +258,9 @@ def compute_scores(
 ) -> pd.DataFrame:
     """Proxy scores as :func:`load_scores` reads them, scoring the cells it lacks.
 
-    Cells that no shipped table or finished cache holds are scored here (seconds
-    for a few cells, hours of CPU for the whole space), resumably cached under
+    Cells that no shipped table or finished cache holds are scored here, on the
+    dataset's images (:func:`score_stand_in`; seconds for a few cells, hours of CPU
+    for the whole space), resumably cached under
     ``results/cache/scores/`` with a progress bar, so a later :func:`load_scores`
     reads them.
 
@@ -197,6 +306,7 @@ def _scores(
     ds = canonical_dataset(dataset)
     names = zp.resolve(proxies)
     archs = space.sample(n_archs, seed)
+    images = score_stand_in(ds)  # what every score of ds rests on
     table = shipped(ds) if use_shipped and variant == "official" else None
     if table is not None and not (
         int(table["seed"].iloc[0]) == seed
@@ -214,7 +324,7 @@ def _scores(
     todo = [p for p in names if have is None or p not in have.columns]
     partial = [p for p, g in gaps.items() if g.any()]
     if have is not None and not todo and not partial:
-        have.attrs["origin"] = "shipped"
+        have.attrs.update(origin="shipped", stand_in_name=images)
         return have
     missing = todo + partial
     if have is None or todo:
@@ -222,7 +332,14 @@ def _scores(
     else:
         need = list(have.loc[np.any([gaps[p] for p in partial], axis=0), "arch_str"])
     cached = _cached_rows(
-        ds, seed, batch_size, missing, need, variant, shipped_variants=use_shipped
+        ds,
+        seed,
+        batch_size,
+        missing,
+        need,
+        variant,
+        shipped_variants=use_shipped,
+        stand_in=images,
     )
     need = [a for a in need if a not in cached.index] if len(cached) else need
     if need and not compute:
@@ -246,6 +363,7 @@ def _scores(
             batch_size=batch_size,
             device=device,
             variant=variant,
+            stand_in=images,
             out=CACHE_DIR / name,
             progress=progress,
         )
@@ -256,8 +374,7 @@ def _scores(
         new = new.drop_duplicates("arch_str").set_index("arch_str").loc[archs]
         new = new[list(missing)].reset_index()
         new.insert(1, "index", [space.benchmark_index(a) for a in new["arch_str"]])
-        new.attrs["origin"] = "computed"
-        new.attrs["variant"] = variant
+        new.attrs.update(origin="computed", variant=variant, stand_in_name=images)
         return new
     merged = have.set_index("arch_str")
     upd = new.set_index("arch_str")[missing]
@@ -266,7 +383,9 @@ def _scores(
             merged[p] = np.nan
         merged.loc[upd.index, p] = upd[p]
     merged = merged.reset_index()
-    merged.attrs.update(have.attrs, origin="shipped+computed", computed=missing)
+    merged.attrs.update(
+        have.attrs, origin="shipped+computed", computed=missing, stand_in_name=images
+    )
     return merged
 
 
@@ -313,13 +432,17 @@ def _cached_rows(
     archs: Sequence[str],
     variant: str = "official",
     shipped_variants: bool = True,
+    *,
+    stand_in: str | None,
 ) -> pd.DataFrame:
     """Rows of finished cache tables of the same settings that cover ``archs``.
 
     Samples are nested prefixes of one permutation, so a 1,000-arch run also serves
     the 40-arch smoke run (and a 40-arch run the first 40 of a 1,000-arch one).
     Tables of a non-official variant shipped under ``results/scores/variants/``
-    count as caches.
+    count as caches. Only tables made on the ``stand_in`` images count (cache
+    names do not say); tables that record no images (the shipped partial ones)
+    were made on their dataset's shipped images.
     """
     pattern = _cache_name(ds, "*", seed, batch_size, names, variant)
     files = sorted(CACHE_DIR.glob(pattern))
@@ -333,9 +456,11 @@ def _cached_rows(
         ]
     frames = []
     for f in files:
-        protocol = [c for c in ("norm", "augment") if c in pq.read_schema(f).names]
-        df = read_parquet(f, columns=["arch_str", *names, *protocol])
-        if _default_batch(df):
+        schema = pq.read_schema(f).names
+        protocol = [c for c in ("norm", "augment") if c in schema]
+        images = [c for c in ("stand_in_name", "data_source") if c in schema]
+        df = read_parquet(f, columns=["arch_str", *names, *protocol, *images])
+        if _default_batch(df) and (not images or table_stand_in(df, ds) == stand_in):
             frames.append(df[["arch_str", *names]])
     if not frames:
         return pd.DataFrame(columns=[*names]).rename_axis("arch_str")
@@ -400,12 +525,14 @@ def export_partial(
     """Ship what the CPU caches hold of a proxy the full-space table lacks.
 
     Writes ``results/scores/nb201_<dataset>_<proxy>.parquet`` (arch_str + the proxy,
-    every arch any finished cache scored with these settings) and its meta JSON;
+    every arch any finished cache scored with these settings on the dataset's
+    images, :func:`score_stand_in`, + ``stand_in_name``) and its meta JSON;
     :func:`shipped` joins it as a partial add-on column. A non-official ``variant``
     goes to ``results/scores/variants/`` under its cache name instead, where
     :func:`load_scores` with that variant finds it.
     """
     ds = canonical_dataset(dataset)
+    images = score_stand_in(ds)
     rows = _cached_rows(
         ds,
         seed,
@@ -414,6 +541,7 @@ def export_partial(
         space.benchmark_order(),
         variant,
         shipped_variants=False,
+        stand_in=images,
     )
     if not len(rows):
         raise FileNotFoundError(f"no finished {proxy} caches for {ds} in {CACHE_DIR}")
@@ -421,7 +549,7 @@ def export_partial(
         out = SCORES_DIR / f"nb201_{ds}_{proxy}.parquet"
     else:
         out = _variant_table(ds, proxy, seed, batch_size, variant)
-    write_parquet_atomic(rows.reset_index(), out)
+    write_parquet_atomic(rows.reset_index().assign(stand_in_name=images), out)
     meta = provenance(
         dataset=ds,
         proxy=proxy,
@@ -430,6 +558,7 @@ def export_partial(
         n_archs=len(rows),
         device="cpu",
         variant=variant,
+        stand_in_name=images,
         note="partial: archs in the order of space.sample(None, "
         f"{seed}) as far as computed; NaN count "
         f"{int(rows[proxy].isna().sum())}",

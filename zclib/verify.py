@@ -57,6 +57,9 @@ def verify(
 ) -> pd.DataFrame:
     """Recompute ``n`` random shipped architectures; one row per (arch, proxy).
 
+    Scored on the images the table records (for ImageNet16-120 the stand-in it was
+    made from, which need not be the one data discovery prefers now).
+
     Returns:
         Columns arch_str, proxy, shipped, recomputed, abs_diff, rel_diff, tol, ok
         (NaN on both sides counts as agreement).
@@ -82,6 +85,7 @@ def verify(
         batch_size=int(meta["batch_size"]),
         variant=meta["variant"],
         norm=meta["norm"],
+        stand_in=results.table_stand_in(table, dataset),  # the table's own images
         progress=progress,
     )
     rows = []

@@ -95,6 +95,15 @@ def batch_summary(
     return pd.DataFrame(rows).set_index("dataset")
 
 
+def found_now(ds: str) -> str | None:
+    """Which images data discovery finds for ``ds`` now (``""``: official; None:
+    none found), to set beside the images a shipped table was made on."""
+    try:
+        return data.find_source(ds).stand_in_name
+    except FileNotFoundError:
+        return None
+
+
 def shipped_tables(datasets) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(meta, coverage): each shipped score table's metadata, and per proxy the
     cells it covers and its NaN count (the reference fisher listed even when
@@ -122,6 +131,8 @@ def shipped_tables(datasets) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "batch_size": meta.get("batch_size"),
                 "variant": meta.get("variant"),
                 "stand_in": meta.get("stand_in"),
+                "stand_in_name": table.attrs.get("stand_in_name"),
+                "stand_in_found_now": found_now(ds),
                 "tf32": meta.get("tf32"),
                 "git_commit": meta.get("git_commit"),
                 "add-on tables": ", ".join(addons) or "none",
@@ -194,9 +205,15 @@ def table_issues(meta_df: pd.DataFrame, cov: pd.DataFrame) -> str:
                 [],
             ).append(ds)
         if r["stand_in"]:
-            issues.setdefault(
-                "⚠️ scores computed from the **stand-in** images", []
-            ).append(ds)
+            msg = (
+                f"⚠️ scores computed from **{data.stand_in_label(r['stand_in_name'])}**"
+            )
+            if r["stand_in_found_now"] != r["stand_in_name"]:
+                msg += (
+                    " images, not those found now (the notebooks score and label "
+                    "these datasets on the tables' images)"
+                )
+            issues.setdefault(msg, []).append(ds)
     lines = [f"- {msg}: {', '.join(where)}" for msg, where in issues.items()]
     return "\n".join(lines) if lines else "All shipped tables are complete."
 
@@ -339,8 +356,11 @@ def images_figure(img: pd.DataFrame, datasets, n_images: int, seed: int = 0):
         ax.imshow(mosaic(ims[pick]), interpolation="nearest")
         ax.axis("off")
         src = img.loc[ds]
-        tag = ("STAND-IN, " if src["stand_in"] else "") + f"{len(ims):,} train images"
-        ax.set_title(f"{ds} ({tag})", color="crimson" if src["stand_in"] else "black")
+        title = f"{ds} ({len(ims):,} train images)"
+        if src["stand_in"]:
+            label = data.stand_in_label(src["stand_in_name"])
+            title = f"{ds}: {label}, {len(ims):,} train images"
+        ax.set_title(title, color="crimson" if src["stand_in"] else "black")
     fig.tight_layout()
     return fig, {
         ds: [data.CIFAR10_CLASSES[i] if ds == "cifar10" else int(i) for i in lab]

@@ -185,9 +185,12 @@ def kernel(
     arch: str, ds: str, seed: int = 0, batch_size: int = 64, device: str = "cpu"
 ) -> np.ndarray:
     """NASWOT's binary-code kernel K of one cell, computed here: the scorer's
-    network for (seed, cell) fed the scorer's seeded minibatch."""
+    network for (seed, cell) fed the scorer's seeded minibatch, drawn from the
+    images the score table was made on (``results.score_stand_in``: for
+    ImageNet16-120 the shipped table's stand-in, not discovery's default)."""
     net = network.build(space.as_cell(arch), ds, seed=seed).to(device)
-    b = data.get_batch(ds, batch_size, seed, device=device)
+    images = results.score_stand_in(ds)
+    b = data.get_batch(ds, batch_size, seed, device=device, stand_in=images)
     return Pass(net, [(b.x, b.y)], needs={"relu_kernel"})["relu_kernel"]
 
 
@@ -247,7 +250,7 @@ def records(
                 "tolerance": tolerance if has_pub else None,
                 "stand_in": si,
                 "note": (
-                    (results.STAND_IN_NOTE if si else "")
+                    results.stand_in_caveat(r["dataset"])
                     + (
                         NOTES[(r["stat"], r["accuracy"])] + f"source {r['source']}; "
                         if has_pub
@@ -280,7 +283,7 @@ def records(
                 "value": r["logdet"],
                 "stand_in": si,
                 "note": (
-                    (results.STAND_IN_NOTE if si else "")
+                    results.stand_in_caveat(r["dataset"])
                     + f"{r['arch_str']} (index {r['index']}), "
                     f"test {r['test_acc']:.2f}%, table score {r['table_score']:.4f}, "
                     f"batch {batch_size}"

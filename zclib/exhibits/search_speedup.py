@@ -20,7 +20,6 @@ import pandas as pd
 from zclib import results, search
 
 VARIANTS = ["plain", "warm-up", "move", "warm-up + move"]
-STAND_IN_NOTE = results.STAND_IN_PROXY_NOTE
 EXPERIMENT = "abdelfattah2021/search_speedup"
 
 
@@ -194,7 +193,7 @@ def records(
     rec = []
     for _, r in red.iterrows():
         si = results.is_stand_in(r["dataset"])
-        note = (STAND_IN_NOTE if si else "") + smoke
+        note = results.stand_in_caveat(r["dataset"], "proxy scores") + smoke
         tag = f"{r['algorithm']}, {r['variant']}, top {1 - r['quantile']:.1%}"
         base = {
             "experiment": EXPERIMENT,
@@ -247,7 +246,7 @@ def records(
                     "stand_in": si,
                     "n_runs": n_runs,
                     "note": (
-                        (STAND_IN_NOTE if si else "")
+                        results.stand_in_caveat(ds, "proxy scores")
                         + smoke
                         + f"best-so-far after {n} trained models"
                     ).strip(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from zclib import plotting, proxies, results, stats
+from zclib import data, plotting, proxies, results, stats
 
 PAPER = list(proxies.ABDELFATTAH)  # grad_norm, snip, grasp, fisher, synflow, jacob_cov
 SHIPPED = [
@@ -316,9 +316,8 @@ def note_for(ds: str, target: str, n_fisher: int, proxy: str | None = None) -> s
     if proxy in SCORE_NOTE:
         parts.append(SCORE_NOTE[proxy].format(n=n_fisher))
     if results.is_stand_in(ds):
-        parts.append(
-            "STAND-IN: proxies computed on 120 stand-in images (accuracies real)"
-        )
+        label = data.stand_in_label(results.score_stand_in(ds))
+        parts.append(f"STAND-IN: proxies computed on {label} images (accuracies real)")
     return "; ".join(parts)
 
 

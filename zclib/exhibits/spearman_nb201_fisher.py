@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from zclib import results, stats
+from zclib import data, results, stats
 from zclib.exhibits.spearman_nb201 import EXPERIMENT, FISH, TARGETS, abs_ci, checked
 
 
@@ -64,6 +64,7 @@ def fisher_fullspace(
         t = results.with_accuracy(fs, ds)
         published = float(pub_wide.loc["fisher", ds])
         stand_in = results.is_stand_in(ds)
+        images = data.stand_in_label(results.score_stand_in(ds))
         for target in TARGETS:
             y, x = t[target].to_numpy(dtype=float), t["fisher"].to_numpy(dtype=float)
             rho, lo, hi = stats.bootstrap_ci(x, y, n_boot=n_boot, seed=seed)
@@ -90,7 +91,7 @@ def fisher_fullspace(
                 "stand_in": stand_in,
                 "note": f"{TARGETS[target]}; fisher on the foresight network "
                 f"variant over all {len(t):,} cells (shipped table), not a "
-                "sample" + ("; STAND-IN images" if stand_in else ""),
+                "sample" + (f"; STAND-IN images: {images}" if stand_in else ""),
                 "method": "fisher_fs",
                 "target": target,
                 "subset": "all",

@@ -258,7 +258,7 @@ def records(
     for _, r in corr.iterrows():
         has_pub = bool(np.isfinite(r["published"]))
         si = results.is_stand_in(r["dataset"])
-        note = results.STAND_IN_NOTE if si else ""
+        note = results.stand_in_caveat(r["dataset"])
         if r["proxy"] == "fisher":
             note += f"reference fisher on a seeded sample of {r['n']} cells. "
         if r["proxy"] == "fisher_channel":
@@ -296,7 +296,7 @@ def records(
                 "tolerance": tolerance if has_pub else None,
                 "stand_in": si,
                 "note": (
-                    (results.STAND_IN_NOTE if si else "")
+                    results.stand_in_caveat(r["dataset"])
                     + f"{ci:.0%} CI [{r['lo']:.3f}, {r['hi']:.3f}], one-sided p = "
                     f"{r['p_value']:.3g}, {r['n_boot']} paired resamples"
                     + (

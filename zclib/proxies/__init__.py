@@ -15,6 +15,9 @@ a ``naive`` pass per proxy recomputes from a fresh copy of the network, as the
 reference code does. Both give the same numbers (tested). On the foresight network
 the six proxies of Abdelfattah et al. equal the reference code's own values up to
 float32 rounding (:mod:`zclib.oracle`, ``tests/test_oracle.py``).
+:func:`compute_packed` scores K networks in one packed pass
+(:mod:`zclib.proxies.packed`): the same numbers up to the rounding of grouped
+convolutions (tested).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from zclib.proxies import (
     synflow,
     zico,
 )
+from zclib.proxies.packed import compute_packed
 from zclib.proxies.passes import Pass, preparation, prepare
 from zclib.proxies.registry import ProxySpec, proxy, register
 
@@ -71,6 +75,7 @@ __all__ = [
     "get",
     "resolve",
     "compute",
+    "compute_packed",
     "reduce",
 ]
 
@@ -155,14 +160,9 @@ def compute(
     Raises:
         ValueError: fewer batches than a proxy's ``n_batches``, or an unknown mode.
     """
-    specs = [get(n) for n in names_]
+    specs = checked_specs(names_, batches)
     if mode not in ("fused", "naive"):
         raise ValueError(f"mode must be 'fused' or 'naive', got {mode!r}")
-    for s in specs:
-        if len(batches) < s.n_batches:
-            raise ValueError(
-                f"proxy {s.name!r} needs {s.n_batches} batches, got {len(batches)}"
-            )
     if mode == "naive":
         return {
             s.name: _safe(s, _pass(copy.deepcopy(net), batches, [s], context))
@@ -181,6 +181,17 @@ def compute(
         for n, (prep, group) in zip(nets, groups.items(), strict=True)
     }
     return {s.name: _safe(s, passes[preparation(s)]) for s in specs}
+
+
+def checked_specs(names_: Sequence[str], batches: Sequence) -> list[ProxySpec]:
+    """The specs of ``names_``; ValueError if there are fewer batches than one needs."""
+    specs = [get(n) for n in names_]
+    for s in specs:
+        if len(batches) < s.n_batches:
+            raise ValueError(
+                f"proxy {s.name!r} needs {s.n_batches} batches, got {len(batches)}"
+            )
+    return specs
 
 
 def _pass(net, batches, specs: Sequence[ProxySpec], context) -> Pass:

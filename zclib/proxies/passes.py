@@ -58,7 +58,11 @@ QUANTITIES = {
 
 
 def prunable_layers(net: nn.Module) -> list[nn.Module]:
-    """The layers whose weights the proxies score: every Conv2d and Linear."""
+    """The layers whose weights the proxies score: every Conv2d and Linear (a
+    :class:`~zclib.packing.PackedNetwork` lists its packed ones in ``layers``)."""
+    packed = getattr(net, "layers", None)
+    if isinstance(packed, list):
+        return list(packed)
     return [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
 
 
@@ -132,20 +136,15 @@ class Pass:
     def _main_pass(self) -> None:
         need = self.needs & MAIN
         x, y = self.batches[0]
-        x = x.detach().clone().requires_grad_("input_jac" in need)
+        x = self._input(x.detach()).requires_grad_("input_jac" in need)
         hooks, acts = [], [None] * len(self.layers)
         if "act_grad" in need:
             for k, m in enumerate(self.layers):
                 hooks.append(m.register_forward_hook(_store(acts, k)))
         kernel = None
         if "relu_kernel" in need:
-            kernel = torch.zeros(
-                x.shape[0], x.shape[0], dtype=torch.float64, device=x.device
-            )
-            hook = _naswot_hook(kernel)
-            for m in self.net.modules():
-                if isinstance(m, nn.ReLU):
-                    hooks.append(m.register_forward_hook(hook))
+            kernel, relu_hooks = self._relu_kernel_hooks(x.shape[0], x.device)
+            hooks += relu_hooks
         try:
             logits = self.net(x)
         finally:
@@ -164,7 +163,7 @@ class Pass:
             self._cache["input_jac"] = jac.detach()
         if not grad_keys:
             return
-        loss = F.cross_entropy(logits, y)
+        loss = self._loss(logits, y)
         weights = [m.weight for m in self.layers]
         wrt = weights + ([a for a in acts] if "act_grad" in need else [])
         grads = autograd.grad(
@@ -196,6 +195,26 @@ class Pass:
                 for h, w in zip(hg, weights, strict=True)
             ]
 
+    # -- what a packed pass changes (zclib.proxies.packed.PackedPass) ---------------
+    def _input(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's input for images ``x`` (a copy: the input Jacobian is
+        taken with respect to it)."""
+        return x.clone()
+
+    def _loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits, y)
+
+    def _relu_kernel_hooks(self, n: int, device) -> tuple[torch.Tensor, list]:
+        """The (n, n) NASWOT kernel to fill and the ReLU hooks that fill it."""
+        kernel = torch.zeros(n, n, dtype=torch.float64, device=device)
+        hook = _naswot_hook(kernel)
+        hooks = [
+            m.register_forward_hook(hook)
+            for m in self.net.modules()
+            if isinstance(m, nn.ReLU)
+        ]
+        return kernel, hooks
+
     # -- further batches (zico) -----------------------------------------------------
     def _batch_weight_grads(self) -> list[list[torch.Tensor]]:
         if "weight_grad" not in self._cache:
@@ -204,7 +223,7 @@ class Pass:
         out = [self._cache["weight_grad"]]
         weights = [m.weight for m in self.layers]
         for x, y in self.batches[1:]:
-            loss = F.cross_entropy(self.net(x), y)
+            loss = self._loss(self.net(self._input(x)), y)
             grads = autograd.grad(loss, weights, allow_unused=True)
             out.append(
                 [
@@ -223,6 +242,7 @@ class Pass:
                     t.abs_()
         x0 = self.batches[0][0]
         ones = torch.ones((1, *x0.shape[1:]), dtype=x0.dtype, device=x0.device)
+        ones = self._input(ones)
         layers = prunable_layers(net)
         weights = [m.weight for m in layers]
         grads = autograd.grad(net(ones).sum(), weights, allow_unused=True)

@@ -36,6 +36,9 @@ class ProxySpec:
         uses_data: False withholds the image content (the proxy sees the shape).
         uses_labels: False withholds the labels.
         in_all: False leaves it out of ``"all"`` (a variant scored only when named).
+        packable: False when the function computes from the network itself (not
+            only from pass quantities and weights): a packed pass cannot serve it,
+            it runs in a per-cell pass of its own (:mod:`zclib.proxies.packed`).
         reference: where its semantics come from.
     """
 
@@ -50,6 +53,7 @@ class ProxySpec:
     uses_data: bool = True
     uses_labels: bool = True
     in_all: bool = True
+    packable: bool = True
     reference: str = ""
 
 

@@ -41,7 +41,7 @@ def _init_worker(kwargs: dict, threads: int) -> None:
 
 def _score_chunk(task: tuple[int, list[str]]) -> tuple[int, list[dict]]:
     k, archs = task
-    return k, [_WORKER.score(a) for a in archs]
+    return k, _WORKER.score_many(archs)
 
 
 def score_archs(
@@ -58,6 +58,7 @@ def score_archs(
     norm: str = "foresight",
     augment: bool = False,
     stand_in: str | None = None,
+    pack: int | None = None,
     out: str | Path | None = None,
     chunk_size: int = 25,
     workers: int = 1,
@@ -68,7 +69,9 @@ def score_archs(
     Args:
         archs: arch strings or cells.
         dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm,
-            augment, stand_in: see :class:`Scorer`.
+            augment, stand_in, pack: see :class:`Scorer` (``pack`` is not part of
+            the run's identity: a resumed run may pack differently; each row
+            records its pack).
         out: final table (``.csv`` or ``.parquet``); chunks go to ``<out>.parts/``.
             None: keep everything in memory (no resume).
         chunk_size: architectures per chunk file.
@@ -91,9 +94,17 @@ def score_archs(
         norm=norm,
         augment=augment,
         stand_in=stand_in,
+        pack=pack,
     )
     probe = Scorer(**kwargs)  # validates everything up front, gives the config
     cfg = probe.config()
+    kwargs["pack"] = probe.pack  # chosen once (on a GPU it is measured)
+    if probe.per_cell_proxies and progress:
+        print(
+            f"packed {probe.pack} networks per pass; these proxies cannot be packed "
+            f"and run per cell: {', '.join(probe.per_cell_proxies)}",
+            file=sys.stderr,
+        )
     arch_chunks = [archs[i : i + chunk_size] for i in range(0, len(archs), chunk_size)]
     parts_dir = None
     done: dict[int, pd.DataFrame] = {}
@@ -151,6 +162,8 @@ def score_archs(
         **cfg,
         device=device,
         workers=workers,
+        pack=probe.pack,
+        per_cell_proxies=probe.per_cell_proxies,
         n_archs=len(archs),
         wall_seconds_this_run=round(wall, 3),
         nan_counts=nan_count(df, probe.proxies),

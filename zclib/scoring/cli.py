@@ -35,6 +35,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         norm=args.norm,
         augment=args.augment,
         stand_in=args.stand_in,
+        pack=args.pack,
         out=args.out,
         chunk_size=args.chunk_size,
         workers=args.workers,
@@ -83,6 +84,13 @@ def add_cli(sub) -> None:
         default=None,
         help="ImageNet16-120 images: official-classes | mixed-classes (the older "
         "stand-in); default: official files, else the first stand-in found",
+    )
+    s.add_argument(
+        "--pack",
+        type=int,
+        default=None,
+        help="networks per pass (default: 1 on CPU; on a GPU as many as fit in "
+        "half the free memory, at most 128)",
     )
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--chunk-size", type=int, default=25)

@@ -17,6 +17,7 @@ from zclib import data, space
 from zclib import proxies as zproxies
 from zclib.names import canonical_dataset
 from zclib.network import build
+from zclib.proxies.packed import per_cell_proxies
 
 
 class Scorer:
@@ -36,6 +37,12 @@ class Scorer:
             (see ``zclib.data.get_batch``).
         stand_in: which ImageNet16-120 images (``zclib.data.find_source``; None:
             discovery's choice), e.g. those an existing table was made from.
+        pack: networks per pass (:func:`zclib.proxies.compute_packed`) in
+            :meth:`score_many`; 1 scores one network per pass; None chooses per
+            device (:func:`default_pack`). Packing does not change the scores
+            beyond float32 rounding (stated per proxy in
+            ``zclib.proxies.packed.FLOAT32_RTOL``), so it is not part of
+            :meth:`config`; each row records its ``pack``.
     """
 
     def __init__(
@@ -51,6 +58,7 @@ class Scorer:
         norm="foresight",
         augment=False,
         stand_in=None,
+        pack=None,
     ):
         check_device(device)
         self.dataset = canonical_dataset(dataset)
@@ -81,6 +89,14 @@ class Scorer:
             metas.append(batch.meta)
         self.data_meta = metas[0]
         self.norm, self.augment = norm, bool(augment)
+        self.pack = default_pack(self) if pack is None else int(pack)
+        if self.pack < 1:
+            raise ValueError(f"--pack must be >= 1, got {self.pack}")
+        if self.pack > 1 and mode != "fused":
+            raise ValueError("packing (--pack > 1) needs --mode fused")
+        specs = [zproxies.get(p) for p in self.proxies]
+        # proxies a packed pass cannot serve: they run per cell (the scorer says so)
+        self.per_cell_proxies = per_cell_proxies(specs) if self.pack > 1 else []
 
     def config(self) -> dict:
         """Everything that determines the scores (used to name and guard the cache)."""
@@ -125,7 +141,84 @@ class Scorer:
             **scores,
             "seconds": time.perf_counter() - t0,
             "device": self.device,
+            "pack": 1,
         }
+
+    def score_many(self, archs: Sequence[str | Sequence[int]]) -> list[dict]:
+        """Rows for several architectures, :attr:`pack` networks per pass (the
+        ``seconds`` of a packed row is its pass's wall time / networks packed)."""
+        if self.pack == 1:
+            return [self.score(a) for a in archs]
+        rows: list[dict] = []
+        for i in range(0, len(archs), self.pack):
+            rows += self._score_packed(archs[i : i + self.pack])
+        return rows
+
+    def _score_packed(self, archs: Sequence) -> list[dict]:
+        cells = [space.as_cell(a) for a in archs]
+        arch_strs = [space.format_arch(c) for c in cells]
+        t0 = time.perf_counter()
+        nets = [
+            build(c, self.dataset, variant=self.variant, seed=self.seed).to(self.device)
+            for c in cells
+        ]
+        scores = zproxies.compute_packed(
+            nets,
+            self.proxies,
+            self.batches,
+            [{"arch": a, "dataset": self.dataset} for a in arch_strs],
+        )
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds = (time.perf_counter() - t0) / len(cells)
+        return [
+            {
+                "arch_str": a,
+                "index": space.benchmark_index(a),
+                **row,
+                "seconds": seconds,
+                "device": self.device,
+                "pack": len(cells),
+            }
+            for a, row in zip(arch_strs, scores, strict=True)
+        ]
+
+
+# The most networks one pass packs when the pack size is chosen automatically.
+MAX_PACK = 128
+# The cell whose pass needs the most memory (every edge a 3x3 convolution).
+_HEAVIEST = (space.OPS.index("nor_conv_3x3"),) * 6
+
+
+def default_pack(scorer: Scorer, probe: int = 4, share: float = 0.5) -> int:
+    """The pack size :class:`Scorer` uses when none is given.
+
+    CPU: 1. Packing removes per-operation overhead, which on a CPU is small next to
+    the arithmetic, and makes every tensor K times larger, so the working set
+    leaves the caches and the gathers and scatters of the packed edges cost more
+    than the overhead saved (measured by ``make bench``: results/bench/).
+    CUDA: as many networks as fit in ``share`` of the free device memory, measured
+    by one packed pass of ``probe`` copies of the heaviest cell (at most
+    :data:`MAX_PACK`).
+    """
+    if not scorer.device.startswith("cuda"):
+        return 1
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    free, _total = torch.cuda.mem_get_info()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    nets = [
+        build(_HEAVIEST, scorer.dataset, variant=scorer.variant, seed=scorer.seed).to(
+            scorer.device
+        )
+        for _ in range(probe)
+    ]
+    zproxies.compute_packed(nets, scorer.proxies, scorer.batches)
+    per_net = max(1, (torch.cuda.max_memory_allocated() - base) // probe)
+    del nets
+    torch.cuda.empty_cache()
+    return int(max(1, min(MAX_PACK, share * free // per_net)))
 
 
 def check_device(device: str) -> str:

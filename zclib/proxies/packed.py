@@ -17,9 +17,8 @@ network itself rather than from pass quantities) always runs in a per-cell pass 
 its own (:func:`per_cell_proxies` names them; the scorer says so).
 
 Equality with the per-cell engine (tested, ``tests/test_packed.py``): the packed
-network's float64 scores equal the per-cell ones to ~1e-15 relative; in float32 the
-grouped convolutions sum in another order, and the per-proxy differences are those
-measured in that test (:data:`FLOAT32_RTOL`).
+network's float64 scores equal the per-cell ones to 1e-12 relative (zico: 1e-9, see
+the test), in float32 within the per-proxy bounds :data:`FLOAT32_RTOL`.
 """
 
 from __future__ import annotations
@@ -33,17 +32,26 @@ from zclib.packing import PackedNetwork, PackedReLU
 from zclib.proxies.passes import Pass, preparation, prepare
 from zclib.proxies.registry import ProxySpec
 
-# Relative differences packed vs per-cell in float32 that the tests allow, per proxy
-# (measured on 36 cells, K in 1, 2, 7, 12: see tests/test_packed.py); float64 proxies
-# (synflow) and integer-exact ones (naswot, params, flops) are held to 1e-12.
+# How far packed float32 scores may lie from per-cell float32 scores, relative, per
+# proxy (others, e.g. synflow in float64, naswot's integer kernel, params, flops: the
+# float64 bound 1e-12). Grouped convolutions sum in another order than the per-cell
+# ones (on CPU another oneDNN algorithm), and the proxies amplify that rounding
+# differently. Measured on the benchmark network (8 cells, packed 8, 16 real
+# CIFAR-10 images), largest relative difference: grad_norm 4.6e-4, snip 5.0e-4,
+# grasp 8.8e-3 (a signed sum), fisher 5.7e-5, jacob_cov 5.4e-6, naswot 6.5e-8 (a
+# ReLU code flips), zico 5.7e-3 (it divides by the spread of two batches'
+# gradients); bounds ~3x above. The per-cell engine's own float32 error (against
+# float64) is of the same order: packing is as accurate, not more or less
+# (tests/test_packed.py measures both on 36 small cells).
 FLOAT32_RTOL = {
-    "grad_norm": 1e-4,
-    "snip": 1e-4,
-    "grasp": 1e-2,
-    "fisher": 1e-3,
-    "jacob_cov": 1e-4,
-    "zico": 1e-3,
-    "fisher_channel": 1e-3,
+    "grad_norm": 2e-3,
+    "snip": 2e-3,
+    "grasp": 3e-2,
+    "fisher": 2e-4,
+    "fisher_channel": 2e-4,
+    "jacob_cov": 2e-5,
+    "naswot": 1e-6,
+    "zico": 2e-2,
 }
 
 

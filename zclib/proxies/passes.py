@@ -158,9 +158,15 @@ class Pass:
         if "input_jac" in need:
             # foresight: y.backward(ones_like(y)); x.grad
             (jac,) = autograd.grad(
-                logits, x, torch.ones_like(logits), retain_graph=bool(grad_keys)
+                logits,
+                x,
+                torch.ones_like(logits),
+                retain_graph=bool(grad_keys),
+                allow_unused=True,  # a packed network skips ``none``: x may be unused
             )
-            self._cache["input_jac"] = jac.detach()
+            self._cache["input_jac"] = (
+                torch.zeros_like(x) if jac is None else jac.detach()
+            )
         if not grad_keys:
             return
         loss = self._loss(logits, y)

@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from zclib import results
+from zclib import chunks, results
+from zclib.fileio import read_parquet
 from zclib.names import DATASETS
 from zclib.scoring import score_archs
 from zclib.stats import spearman
@@ -52,19 +54,54 @@ ATOL_IQR = {
 MIN_RANK_RHO = 0.95  # Spearman of recomputed vs shipped over the sample, per proxy
 
 
+def load_table(path: str | Path) -> pd.DataFrame:
+    """A score table from its file, or from the finished chunks of a run still in
+    progress (``<path>.parts/``: its rows and the configuration its ``run.json``
+    records), with ``attrs["coverage"]`` (non-NaN scores per column).
+
+    Raises:
+        FileNotFoundError: neither the file nor a parts folder with chunks exists.
+    """
+    path = Path(path)
+    if path.is_file():
+        df = read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    else:
+        folder = chunks.parts_dir(path)
+        parts = chunks.read_parts(folder)
+        if not parts:
+            raise FileNotFoundError(f"no score table {path} and no chunks in {folder}")
+        df = pd.concat(list(parts.values()), ignore_index=True)
+        run = json.loads((folder / "run.json").read_text())
+        for key in ("seed", "batch_size", "variant", "norm", "stand_in_name"):
+            if key in run and key not in df:
+                df[key] = run[key]
+    df.attrs["coverage"] = {c: int(df[c].notna().sum()) for c in df.columns}
+    return df
+
+
 def verify(
-    dataset: str, n: int = 20, seed: int = 1, proxies=None, progress: bool = True
+    dataset: str,
+    n: int = 20,
+    seed: int = 1,
+    proxies=None,
+    progress: bool = True,
+    table: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Recompute ``n`` random shipped architectures; one row per (arch, proxy).
+    """Recompute ``n`` random architectures of a score table; one row per (arch,
+    proxy).
 
     Scored on the images the table records (for ImageNet16-120 the stand-in it was
     made from, which need not be the one data discovery prefers now).
+
+    Args:
+        table: a table file or an unfinished run's output path (see
+            :func:`load_table`); default: the shipped table of ``dataset``.
 
     Returns:
         Columns arch_str, proxy, shipped, recomputed, abs_diff, rel_diff, tol, ok
         (NaN on both sides counts as agreement).
     """
-    table = results.shipped(dataset)
+    table = results.shipped(dataset) if table is None else load_table(table)
     if table is None:
         raise FileNotFoundError(
             f"no shipped scores for {dataset} in {results.SCORES_DIR}"
@@ -134,6 +171,12 @@ def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
     ap.add_argument(
+        "--table",
+        default=None,
+        help="verify this table (a file, or an unfinished run's --out path: its "
+        "finished chunks) instead of the shipped one; one dataset",
+    )
+    ap.add_argument(
         "--out", default=str(results.RESULTS_DIR / "scores" / "verify.json")
     )
     return ap
@@ -155,11 +198,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    frames = [
-        verify(ds, args.n, args.seed)
-        for ds in args.datasets
-        if results.shipped(ds) is not None
-    ]
+    if args.table is not None:
+        if len(args.datasets) != 1:
+            raise ValueError("--table needs exactly one --datasets entry")
+        frames = [verify(args.datasets[0], args.n, args.seed, table=args.table)]
+    else:
+        frames = [
+            verify(ds, args.n, args.seed)
+            for ds in args.datasets
+            if results.shipped(ds) is not None
+        ]
     if not frames:
         print("no shipped scores to verify", file=sys.stderr)
         return 1
@@ -182,6 +230,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     print(summary.to_string(index=False))
     ranks_ok = bool((summary["rank_rho"].fillna(1.0) >= MIN_RANK_RHO).all())
     payload = {
+        "table": args.table or "shipped",
         "n_per_dataset": args.n,
         "seed": args.seed,
         "rtol": RTOL,

@@ -36,22 +36,22 @@ from zclib.proxies.registry import ProxySpec
 # proxy (others, e.g. synflow in float64, naswot's integer kernel, params, flops: the
 # float64 bound 1e-12). Grouped convolutions sum in another order than the per-cell
 # ones (on CPU another oneDNN algorithm), and the proxies amplify that rounding
-# differently. Measured on the benchmark network (8 cells, packed 8, 16 real
-# CIFAR-10 images), largest relative difference: grad_norm 4.6e-4, snip 5.0e-4,
-# grasp 8.8e-3 (a signed sum), fisher 5.7e-5, jacob_cov 5.4e-6, naswot 6.5e-8 (a
-# ReLU code flips), zico 5.7e-3 (it divides by the spread of two batches'
-# gradients); bounds ~3x above. The per-cell engine's own float32 error (against
-# float64) is of the same order: packing is as accurate, not more or less
-# (tests/test_packed.py measures both on 36 small cells).
+# differently. Measured on the benchmark network (16 cells, packed 8, 16 real
+# CIFAR-10 images), largest relative difference: grad_norm 5.2e-4, snip 5.0e-4,
+# grasp 1.7e-2 (a signed sum), fisher 1.6e-3, fisher_channel 1.8e-3, jacob_cov
+# 7.2e-6, naswot 6.5e-8 (a ReLU code flips), zico 1.7e-2 (it divides by the spread
+# of two batches' gradients); bounds ~3x above. The per-cell engine's own float32
+# error (against float64) is of the same order: packing is as accurate, not more or
+# less (tests/test_packed.py measures both on 36 small cells).
 FLOAT32_RTOL = {
     "grad_norm": 2e-3,
     "snip": 2e-3,
-    "grasp": 3e-2,
-    "fisher": 2e-4,
-    "fisher_channel": 2e-4,
+    "grasp": 5e-2,
+    "fisher": 5e-3,
+    "fisher_channel": 5e-3,
     "jacob_cov": 2e-5,
     "naswot": 1e-6,
-    "zico": 2e-2,
+    "zico": 5e-2,
 }
 
 

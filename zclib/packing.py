@@ -168,6 +168,7 @@ class PackedCell(nn.Module):
         K = len(cells)
         self.K, self.c = K, c
         self.groups: list[list[tuple[str, torch.Tensor | None, int]]] = []
+        self.reads: list[list] = [[] for _ in range(3)]  # per source node
         self.convs = nn.ModuleList()
         uses = [[0] * K for _ in range(3)]  # ReLUs per source node and network
         for e, (j, _i) in enumerate(space.EDGES):
@@ -191,25 +192,37 @@ class PackedCell(nn.Module):
                     slot = len(self.convs) - 1
                     for k in group:
                         uses[j][k] += 1
+                if idx is not None:  # gathered once per source node (forward)
+                    self.reads[j].append(((e, len(edge)), kind.startswith("nor"), idx))
                 edge.append((kind, idx, slot))
             self.groups.append(edge)
         self.relus = nn.ModuleList(PackedReLU(u) for u in uses)
+        self.has_conv = [any(u) for u in uses]
         self.pool = AvgPool3x3()
 
+    def _gather(self, j: int, node: torch.Tensor, relu: list, parts: dict) -> None:
+        """Node j's ReLU (if a convolution reads it) and, in one :class:`_Gather`
+        per tensor, every channel subset the later edges read from it."""
+        if self.has_conv[j]:
+            relu[j] = self.relus[j](node)
+        for use_relu, src in ((True, relu[j]), (False, node)):
+            reads = [(key, idx) for key, r, idx in self.reads[j] if r == use_relu]
+            if reads:
+                got = _Gather.apply(src, *(idx for _, idx in reads))
+                parts.update(zip((key for key, _ in reads), got, strict=True))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes, relu = [x], [None] * 3
+        nodes, relu, parts = [x], [None] * 3, {}
+        self._gather(0, x, relu, parts)
         e = 0
         for i in range(1, 4):
             out, owned = None, False  # owned: ``out`` may be added to in place
             for j in range(i):
-                for kind, idx, slot in self.groups[e]:
-                    src = nodes[j]
-                    if kind.startswith("nor_conv"):
-                        if relu[j] is None:
-                            relu[j] = self.relus[j](src)
-                        src = relu[j]
+                for g, (kind, idx, slot) in enumerate(self.groups[e]):
                     if idx is not None:
-                        src = src.index_select(1, idx)
+                        src = parts.pop((e, g))
+                    else:
+                        src = relu[j] if kind.startswith("nor_conv") else nodes[j]
                     if kind == "avg_pool_3x3":
                         y = self.pool(src)
                     elif kind == "skip_connect":
@@ -217,7 +230,7 @@ class PackedCell(nn.Module):
                     else:
                         y = self.convs[slot](src)
                     if out is None and idx is None:
-                        out, owned = y, kind != "skip_connect" or idx is not None
+                        out, owned = y, kind != "skip_connect"
                     elif out is None:
                         out, owned = x.new_zeros(x.shape).index_add_(1, idx, y), True
                     elif not owned:
@@ -228,11 +241,53 @@ class PackedCell(nn.Module):
                         out.index_add_(1, idx, y)
                 e += 1
             nodes.append(x.new_zeros(x.shape) if out is None else out)
+            if i < 3:
+                self._gather(i, nodes[i], relu, parts)
         return nodes[3]
 
 
 def _add(out: torch.Tensor, idx: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
     return out + y if idx is None else out.index_add(1, idx, y)
+
+
+class _Gather(torch.autograd.Function):
+    """``x.index_select(1, idx)`` for several ``idx`` at once. Its gradient is one
+    :class:`_ScatterAdd`: one zero-filled node-sized tensor per gather, where
+    separate ``index_select`` s would fill one each (the fills were the largest
+    cost of a packed pass on CPU). Differentiable twice (GraSP): the pair is each
+    other's adjoint."""
+
+    @staticmethod
+    def forward(ctx, x, *idxs):
+        ctx.idxs, ctx.shape = idxs, x.shape
+        ctx.set_materialize_grads(False)
+        return tuple(x.index_select(1, i) for i in idxs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (_ScatterAdd.apply(ctx.shape, ctx.idxs, *grads), *([None] * len(grads)))
+
+
+class _ScatterAdd(torch.autograd.Function):
+    """The adjoint of :class:`_Gather`: zeros of ``shape`` with each part added at
+    its channels (None parts add nothing)."""
+
+    @staticmethod
+    def forward(ctx, shape, idxs, *parts):
+        ctx.idxs = idxs
+        ctx.set_materialize_grads(False)
+        p0 = next(p for p in parts if p is not None)
+        out = p0.new_zeros(shape)
+        for i, p in zip(idxs, parts, strict=True):
+            if p is not None:
+                out.index_add_(1, i, p)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        if g is None:
+            return (None, None, *([None] * len(ctx.idxs)))
+        return (None, None, *_Gather.apply(g, *ctx.idxs))
 
 
 def _kind(op: nn.Module) -> str:

@@ -222,3 +222,16 @@ def test_an_archive_of_another_run_is_refused(batches, tmp_path):
     ):
         bundle.unpack([archive], root)
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_progress_lines_without_a_bar(capsys):
+    from zclib import progress
+
+    with progress.bar(10, initial=2, desc="score x", unit="arch", style="lines") as b:
+        b.every = 0.0  # a line at every update
+        b.update(3)
+        b.every = 1e9
+        b.update(5)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("score x: 5/10 arch")
+    assert lines[1].startswith("score x: 10/10 arch")

@@ -35,7 +35,7 @@ class Lines:
     def __init__(self, total, initial=0, desc="", unit="it", disable=False, every=30.0):
         self.total, self.n, self.desc, self.unit = total, initial, desc, unit
         self.disable, self.every = disable, every
-        self._start_n = initial
+        self._start_n = self._printed_n = initial
         self._t0 = self._last = time.monotonic()
 
     def update(self, n: int = 1) -> None:
@@ -45,12 +45,13 @@ class Lines:
             self._print()
 
     def close(self) -> None:
-        """Print the last line."""
-        if self.n != self._start_n:
+        """Print the last line (unless it is printed already)."""
+        if self.n != self._printed_n:
             self._print()
 
     def _print(self) -> None:
         self._last = now = time.monotonic()
+        self._printed_n = self.n
         if self.disable:
             return
         rate = (self.n - self._start_n) / max(now - self._t0, 1e-9)

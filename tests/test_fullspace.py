@@ -127,6 +127,8 @@ def test_tiny_run_without_tqdm_or_pil_then_unpack_and_merge(batches, tmp_path):
     archive = out / bundle.archive_name(DS)
     record = json.loads((out / "fullspace-run.json").read_text())
     assert record["finished"] and record["torch_version"] == torch.__version__
+    _b, drawn = predrawn.load(jobs.batch_file(DS, batches))
+    assert record["batches"][DS]["sha1"] == drawn["sha1"]
     assert {e["job"] for e in record["jobs"]} == {j.name for j in jobs.plan([DS])}
 
     # here: a chunk already present is kept, a damaged one replaced by the archive's

@@ -186,4 +186,5 @@ _RUN_KEYS = (
     "code_sha1",
     "workers",
     "pack",
+    "batches",
 )

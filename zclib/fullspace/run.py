@@ -15,7 +15,8 @@ archive per dataset (:class:`zclib.fullspace.bundle.Bundler`), rewritten every
 
 Every job's parts folder gets a record of this run (``fullspace-run-<UTC
 time>.json``: torch and CUDA versions, device name, code digest, archs scored,
-seconds, archs/s); the same goes to ``bundle_dir/fullspace-run.json``.
+seconds, archs/s, the pre-drawn batches' SHA-1); the same goes to
+``bundle_dir/fullspace-run.json``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 import torch
 
 from zclib import chunks, scoring
+from zclib.data import predrawn
 from zclib.fileio import write_text_atomic
 from zclib.fullspace import jobs as fjobs
 from zclib.fullspace.bundle import Bundler
@@ -114,7 +116,16 @@ def run(
                 "`make gpu-prepare` (python -m zclib.fullspace prepare) where the "
                 "images are, and carry data/gpu"
             )
-    record = {**environment(device), "workers": workers, "pack": pack, "jobs": []}
+    record = {**environment(device), "workers": workers, "pack": pack}
+    record["batches"] = {}  # what was scored on: pre-drawn here, with their SHA-1
+    for ds in dict.fromkeys(j.dataset for j in plan):
+        _batches, rec = predrawn.load(fjobs.batch_file(ds, batch_dir))
+        record["batches"][ds] = {
+            "file": fjobs.batch_file(ds, batch_dir).name,
+            "sha1": rec["sha1"],
+            "drawn_at_commit": rec["git_commit"],
+        }
+    record["jobs"] = []
     stamp = record["started_utc"].replace("-", "").replace(":", "")
     bundler = Bundler(root, plan, bundle_dir).start() if bundle_dir else None
     archs = fjobs.archs(n_archs)

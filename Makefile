@@ -20,7 +20,7 @@ SPEED      := $(wildcard results/bench/*.json)
 NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
-        clean-env $(NOTEBOOKS)
+        clean-env gpu-prepare gpu-fullspace gpu-merge $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,32 @@ bench: $(STAMP)  ## speed benchmark (fused vs naive, CPU) -> results/bench/
 
 verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
 	$(PY) -m zclib verify-scores --n 20
+
+# -- the clean fp32 full-space tables in one prepared GPU run (docs/gpu.md).
+# gpu-fullspace runs on a device machine's own python3 (no .venv travels there):
+# PYTHONPATH=., torch/numpy/pandas/pyarrow only, batches pre-drawn by gpu-prepare.
+GPU_PY       ?= python3
+# seconds after which the run starts no more chunks (under the call's time limit)
+GPU_DEADLINE ?= 500
+# scorer processes: building the networks on the CPU is the bottleneck of one
+GPU_WORKERS  ?= 6
+# more options of `python -m zclib.fullspace run`, e.g. --datasets cifar100 --pack 64
+GPU_ARGS     ?=
+# the folder a device run's files came back to (gpu-merge: required)
+FROM         ?=
+
+gpu-prepare: $(STAMP)  ## draw the GPU run's batches into data/gpu/ (here, where the images are)
+	$(PY) -m zclib.fullspace prepare
+
+gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, resumable; archives into $OUT
+	PYTHONPATH=. PYTHONUNBUFFERED=1 $(GPU_PY) -m zclib.fullspace run --device cuda \
+	    --deadline $(GPU_DEADLINE) --workers $(GPU_WORKERS) $(if $(OUT),--bundle $(OUT)) \
+	    $(GPU_ARGS)
+
+gpu-merge: $(STAMP)  ## add the chunks a device run returned (FROM=folder), write results/scores/fp32 tables
+	$(if $(FROM),,$(error give FROM=<the folder the device run's files came back to>))
+	$(PY) -m zclib.fullspace unpack $(FROM)
+	$(PY) -m zclib.fullspace merge
 
 clean-env:  ## remove .venv
 	rm -rf $(VENV)

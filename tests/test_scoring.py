@@ -258,3 +258,51 @@ def test_workers_give_the_same_scores(tiny_imagenet16):
     two = scoring.score_archs(ARCHS, chunk_size=1, workers=2, **KW)
     cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
     pd.testing.assert_frame_equal(one[cols], two[cols], rtol=1e-12)
+
+
+def test_a_pack_larger_than_a_chunk_packs_across_chunks(tiny_imagenet16, monkeypatch):
+    out = tiny_imagenet16 / "run" / "s.parquet"
+    calls = []
+    real = scoring.Scorer.score_many
+    monkeypatch.setattr(
+        scoring.Scorer,
+        "score_many",
+        lambda self, archs: calls.append(len(archs)) or real(self, archs),
+    )
+    packed = scoring.score_archs(ARCHS[:4], out=out, chunk_size=1, pack=2, **KW)
+    assert calls == [2, 2]  # two chunks of one cell per packed pass
+    for k, arch in enumerate(ARCHS[:4]):  # and each chunk file holds its own cell
+        part = chunks.read_part(
+            chunks.part_path(chunks.parts_dir(out), f"part-{k:05d}")
+        )
+        assert list(part["arch_str"]) == [arch] and list(part["pack"]) == [2]
+    one = scoring.score_archs(ARCHS[:4], chunk_size=1, pack=1, **KW)
+    for p in ("snip", "synflow", "naswot", "params"):
+        np.testing.assert_allclose(packed[p], one[p], rtol=1e-4)
+
+
+def test_a_deadline_stops_between_chunks_and_the_same_call_resumes(
+    tiny_imagenet16, monkeypatch
+):
+    import time
+
+    out = tiny_imagenet16 / "run" / "s.parquet"
+    real = scoring.Scorer.score_many
+
+    def slow(self, archs):
+        rows = real(self, archs)
+        time.sleep(0.5)  # the deadline passes while the first chunk is scored
+        return rows
+
+    monkeypatch.setattr(scoring.Scorer, "score_many", slow)
+    with pytest.raises(scoring.Unfinished) as caught:
+        scoring.score_archs(
+            ARCHS[:3], out=out, chunk_size=1, deadline=time.monotonic() + 0.2, **KW
+        )
+    assert (caught.value.done, caught.value.total, caught.value.scored) == (1, 3, 1)
+    assert not out.exists()
+    monkeypatch.setattr(scoring.Scorer, "score_many", real)
+    df = scoring.score_archs(ARCHS[:3], out=out, chunk_size=1, **KW)
+    assert df.attrs["meta"]["n_scored_this_run"] == 2 and out.exists()
+    with pytest.raises(ValueError, match="deadline needs out"):
+        scoring.score_archs(ARCHS[:1], deadline=time.monotonic(), **KW)

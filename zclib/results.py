@@ -49,7 +49,7 @@ from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public 
     stand_in_note,
 )
 from zclib.fileio import read_parquet, write_parquet_atomic, write_text_atomic
-from zclib.names import canonical_dataset
+from zclib.names import canonical_dataset, score_table_name
 from zclib.paths import RESULTS_DIR
 from zclib.provenance import provenance
 
@@ -419,9 +419,8 @@ def _cache_name(
     names: Sequence[str],
     variant: str = "official",
 ) -> str:
-    """File name of a cache table; the official network's names carry no variant."""
-    v = "" if variant == "official" else f"_{variant}"
-    return f"{ds}_{tag}_s{seed}_b{batch_size}_{'-'.join(names)}{v}.parquet"
+    """File name of a cache table (:func:`zclib.names.score_table_name`)."""
+    return score_table_name(ds, tag, seed, batch_size, names, variant)
 
 
 def _cached_rows(

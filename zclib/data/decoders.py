@@ -10,14 +10,13 @@ import io
 import tarfile
 
 import numpy as np
-from PIL import Image
-from tqdm import tqdm
 
 from zclib import names
 from zclib.data.pickles import chw_rows_to_hwc, read_batch
 from zclib.data.sources import DataSource, check_split, split_files
+from zclib.progress import bar
 
-PROGRESS_MIN = 1000  # show a tqdm bar when decoding at least this many JPEGs
+PROGRESS_MIN = 1000  # show progress when decoding at least this many JPEGs
 CIFAR10_CLASSES = (
     "airplane",
     "automobile",
@@ -37,19 +36,22 @@ IMAGE_SIZE = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}  # pixels
 
 def _decode_images(blobs: list[tuple[str, bytes]], size: int) -> np.ndarray:
     """JPEG/PNG bytes -> uint8 N x size x size x 3, in the order given."""
+    from PIL import Image  # only JPEG/PNG trees need it (not the pickles)
+
     out = np.empty((len(blobs), size, size, 3), np.uint8)
-    bar = tqdm(
-        blobs,
+    with bar(
+        len(blobs),
         desc="decoding images",
         unit="img",
-        disable=len(blobs) < PROGRESS_MIN,
+        enabled=len(blobs) >= PROGRESS_MIN,
         leave=False,
-    )
-    for i, (name, blob) in enumerate(bar):
-        with Image.open(io.BytesIO(blob)) as im:
-            if im.size != (size, size):  # checked on the header, before decoding
-                raise ValueError(f"{name}: expected {size}x{size}, got {im.size}")
-            out[i] = np.asarray(im.convert("RGB"))
+    ) as progress:
+        for i, (name, blob) in enumerate(blobs):
+            with Image.open(io.BytesIO(blob)) as im:
+                if im.size != (size, size):  # checked on the header, before decoding
+                    raise ValueError(f"{name}: expected {size}x{size}, got {im.size}")
+                out[i] = np.asarray(im.convert("RGB"))
+            progress.update(1)
     return out
 
 

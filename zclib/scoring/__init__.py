@@ -19,6 +19,9 @@ copy, is named in a warning and scored again). When all chunks exist they are
 merged into ``<out>`` (CSV or Parquet) plus ``<out>.meta.json`` (provenance, wall
 time, NaN counts). A different configuration pointed at the same ``--out`` is
 refused (``<out>.parts/run.json`` holds the configuration, :func:`run_identity`).
+With ``deadline=`` a call stops starting chunks at that time and raises
+:class:`Unfinished`; the same call resumes. ``batch_file=`` reads the batches from
+a file drawn beforehand (:mod:`zclib.data.predrawn`) instead of the images.
 
 Modules: :mod:`~zclib.scoring.scorer` (one arch: :class:`Scorer`, the device),
 :mod:`~zclib.scoring.bulk` (many archs: :func:`score_archs`), :mod:`~zclib.scoring.cli`.
@@ -28,11 +31,13 @@ from __future__ import annotations
 
 from zclib.scoring.bulk import (
     LEGACY_IDENTITY,
+    Unfinished,
     nan_count,
     part_key,
     read_archs,
     run_identity,
     score_archs,
+    with_meta_columns,
     worker_threads,
 )
 from zclib.scoring.cli import add_cli
@@ -41,6 +46,7 @@ from zclib.scoring.scorer import Scorer, check_device, device_name
 __all__ = [
     "LEGACY_IDENTITY",
     "Scorer",
+    "Unfinished",
     "add_cli",
     "check_device",
     "device_name",
@@ -49,5 +55,6 @@ __all__ = [
     "read_archs",
     "run_identity",
     "score_archs",
+    "with_meta_columns",
     "worker_threads",
 ]

@@ -13,19 +13,39 @@ import os
 import sys
 import time
 import warnings
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from zclib import chunks, space
 from zclib.fileio import atomic_path, write_text_atomic
+from zclib.progress import bar
 from zclib.provenance import provenance
-from zclib.scoring.scorer import Scorer, device_name
+from zclib.scoring.scorer import Scorer, default_pack, device_name
 
 _WORKER: Scorer | None = None
+
+
+class Unfinished(RuntimeError):
+    """:func:`score_archs` reached its deadline: the chunks scored so far are on
+    disk, the same call resumes.
+
+    Attributes:
+        done: chunks on disk.
+        total: chunks of the run.
+        scored: architectures scored by this call.
+        wall: seconds this call scored for.
+    """
+
+    def __init__(self, done: int, total: int, scored: int, wall: float):
+        super().__init__(
+            f"deadline reached: {done} of {total} chunks done ({scored} archs scored "
+            f"in {wall:.0f} s); the same call resumes"
+        )
+        self.done, self.total, self.scored, self.wall = done, total, scored, wall
 
 
 def worker_threads(workers: int, device: str) -> int:
@@ -39,9 +59,15 @@ def _init_worker(kwargs: dict, threads: int) -> None:
     _WORKER = Scorer(**kwargs)
 
 
-def _score_chunk(task: tuple[int, list[str]]) -> tuple[int, list[dict]]:
-    k, archs = task
-    return k, _WORKER.score_many(archs)
+def _score_group(group: list[tuple[int, list[str]]]) -> list[tuple[int, list[dict]]]:
+    """Score several chunks in one :meth:`Scorer.score_many` call (so a pack may
+    span chunks) and cut the rows back into chunks."""
+    rows = _WORKER.score_many([a for _k, archs in group for a in archs])
+    out, i = [], 0
+    for k, archs in group:
+        out.append((k, rows[i : i + len(archs)]))
+        i += len(archs)
+    return out
 
 
 def score_archs(
@@ -59,28 +85,41 @@ def score_archs(
     augment: bool = False,
     stand_in: str | None = None,
     pack: int | None = None,
+    batch_file: str | Path | None = None,
     out: str | Path | None = None,
     chunk_size: int = 25,
     workers: int = 1,
-    progress: bool = True,
+    progress: bool | str = True,
+    deadline: float | None = None,
 ) -> pd.DataFrame:
     """Score architectures; resumable when ``out`` is given.
 
     Args:
         archs: arch strings or cells.
         dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm,
-            augment, stand_in, pack: see :class:`Scorer` (``pack`` is not part of
-            the run's identity: a resumed run may pack differently; each row
-            records its pack).
+            augment, stand_in, pack, batch_file: see :class:`Scorer` (``pack`` is
+            not part of the run's identity: a resumed run may pack differently;
+            each row records its pack; a pack larger than ``chunk_size`` packs
+            across chunks; with several workers on a GPU the automatic pack
+            shares the memory out between them).
         out: final table (``.csv`` or ``.parquet``); chunks go to ``<out>.parts/``.
             None: keep everything in memory (no resume).
         chunk_size: architectures per chunk file.
         workers: processes (each with its own copy of the batch and network).
-        progress: tqdm bar with ETA on stderr.
+        progress: True: a bar with ETA on stderr (:func:`zclib.progress.bar`;
+            lines where tqdm is missing); ``"lines"``: a line every 30 s; False.
+        deadline: a ``time.monotonic()`` value after which no more chunks are
+            started: the call then raises :class:`Unfinished` (chunks in flight
+            are finished and saved first). Needs ``out``.
 
     Returns:
         One row per architecture, in the order given, with metadata columns.
+
+    Raises:
+        Unfinished: the deadline passed before every chunk was scored.
     """
+    if deadline is not None and out is None:
+        raise ValueError("a deadline needs out= (the chunks done must be kept)")
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
     kwargs = dict(
         dataset=dataset,
@@ -95,9 +134,12 @@ def score_archs(
         augment=augment,
         stand_in=stand_in,
         pack=pack,
+        batch_file=batch_file,
     )
     probe = Scorer(**kwargs)  # validates everything up front, gives the config
     cfg = probe.config()
+    if pack is None and workers > 1 and device.startswith("cuda"):
+        probe.pack = default_pack(probe, share=0.5 / workers)  # memory shared out
     kwargs["pack"] = probe.pack  # chosen once (on a GPU it is measured)
     if probe.per_cell_proxies and progress:
         print(
@@ -128,30 +170,49 @@ def score_archs(
             if df is not None:
                 done[k] = df
     todo = [(k, c) for k, c in enumerate(arch_chunks) if k not in done]
+    per_group = max(1, probe.pack // chunk_size)  # chunks per score_many call
+    groups = [todo[i : i + per_group] for i in range(0, len(todo), per_group)]
     t_start = time.time()
-    bar = _bar(len(archs), sum(len(d) for d in done.values()), progress, cfg["dataset"])
+    scored = 0
+    progress_bar = bar(
+        len(archs),
+        initial=sum(len(d) for d in done.values()),
+        desc=f"score {cfg['dataset']}",
+        unit="arch",
+        enabled=bool(progress),
+        style="lines" if progress == "lines" else "bar",
+    )
 
-    def save(k: int, rows: list[dict]) -> None:
-        df = pd.DataFrame(rows)
-        done[k] = df
-        if parts_dir is not None:
-            chunks.write_part(parts_dir, part_key(k), df)
-        bar.update(len(rows))
+    def save(results: list[tuple[int, list[dict]]]) -> None:
+        nonlocal scored
+        for k, rows in results:
+            df = pd.DataFrame(rows)
+            done[k] = df
+            if parts_dir is not None:
+                chunks.write_part(parts_dir, part_key(k), df)
+            progress_bar.update(len(rows))
+            scored += len(rows)
+
+    def in_time() -> bool:
+        return deadline is None or time.monotonic() < deadline
 
     try:
-        if workers <= 1 or len(todo) <= 1:
+        if workers <= 1 or len(groups) <= 1:
             global _WORKER
             _WORKER = probe
-            for task in todo:
-                save(*_score_chunk(task))
+            for group in groups:
+                if not in_time():
+                    break
+                save(_score_group(group))
         else:
             threads = worker_threads(workers, device)
             ctx = mp.get_context("spawn")
             with ctx.Pool(workers, _init_worker, (kwargs, threads)) as pool:
-                for k, rows in pool.imap_unordered(_score_chunk, todo):
-                    save(k, rows)
+                _run_pool(pool, groups, 2 * workers, save, in_time)
     finally:
-        bar.close()
+        progress_bar.close()
+    if len(done) < len(arch_chunks):
+        raise Unfinished(len(done), len(arch_chunks), scored, time.time() - t_start)
     wall = time.time() - t_start
     df = (
         pd.concat([done[k] for k in range(len(arch_chunks))], ignore_index=True)
@@ -165,18 +226,14 @@ def score_archs(
         pack=probe.pack,
         per_cell_proxies=probe.per_cell_proxies,
         n_archs=len(archs),
+        n_scored_this_run=scored,
         wall_seconds_this_run=round(wall, 3),
         nan_counts=nan_count(df, probe.proxies),
         torch_version=torch.__version__,
         device_name=device_name(device),
+        **probe.batch_record,
     )
-    for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment"):
-        df[c] = cfg[c]
-    df["data_source"] = cfg["data_source"]
-    df["stand_in_name"] = cfg["stand_in_name"]  # the path may not name it
-    df["zclib_version"] = meta["zclib_version"]
-    df["git_commit"] = meta["git_commit"]
-    df.attrs["meta"] = meta
+    df = with_meta_columns(df, cfg, meta)
     if out is not None:
         _write_table(df, out)
         write_text_atomic(
@@ -186,6 +243,47 @@ def score_archs(
     nan_total = sum(meta["nan_counts"].values()) if len(df) else 0
     if progress and nan_total:
         print(f"NaN scores: {meta['nan_counts']}", file=sys.stderr)
+    return df
+
+
+def _run_pool(pool, groups, window: int, save, in_time) -> None:
+    """Score ``groups`` on the pool, at most ``window`` in flight, none started
+    once ``in_time()`` is False (those in flight are still saved)."""
+    pending: deque = deque()
+    queue = iter(groups)
+
+    def submit() -> None:
+        group = next(queue, None)
+        if group is not None and in_time():
+            pending.append(pool.apply_async(_score_group, (group,)))
+
+    for _ in range(window):
+        submit()
+    while pending:
+        save(pending.popleft().get())
+        submit()
+
+
+def with_meta_columns(df: pd.DataFrame, cfg: dict, meta: dict) -> pd.DataFrame:
+    """Score rows with the metadata columns every score table carries.
+
+    Args:
+        df: rows of :meth:`Scorer.score_many` (changed in place).
+        cfg: :meth:`Scorer.config` of the run.
+        meta: its :func:`zclib.provenance.provenance` record.
+
+    Returns:
+        ``df`` with seed, batch_size, dataset, variant, mode, norm, augment,
+        data_source, stand_in_name, zclib_version and git_commit columns and
+        ``attrs["meta"] = meta``.
+    """
+    for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment"):
+        df[c] = cfg[c]
+    df["data_source"] = cfg["data_source"]
+    df["stand_in_name"] = cfg["stand_in_name"]  # the path may not name it
+    df["zclib_version"] = meta["zclib_version"]
+    df["git_commit"] = meta["git_commit"]
+    df.attrs["meta"] = meta
     return df
 
 
@@ -224,18 +322,6 @@ def _write_table(df: pd.DataFrame, out: Path) -> None:
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
-
-
-def _bar(total: int, initial: int, enabled: bool, desc: str):
-    return tqdm(
-        total=total,
-        initial=initial,
-        disable=not enabled,
-        desc=f"score {desc}",
-        unit="arch",
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
 
 
 def read_archs(path: str | Path) -> list[str]:

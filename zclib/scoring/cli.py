@@ -36,6 +36,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         augment=args.augment,
         stand_in=args.stand_in,
         pack=args.pack,
+        batch_file=args.batch_file,
         out=args.out,
         chunk_size=args.chunk_size,
         workers=args.workers,
@@ -91,6 +92,12 @@ def add_cli(sub) -> None:
         default=None,
         help="networks per pass (default: 1 on CPU; on a GPU as many as fit in "
         "half the free memory, at most 128)",
+    )
+    s.add_argument(
+        "--batch-file",
+        default=None,
+        help="read the batches from a file of pre-drawn batches (python -m "
+        "zclib.fullspace prepare) instead of drawing them from the images",
     )
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--chunk-size", type=int, default=25)

@@ -15,6 +15,7 @@ import torch
 
 from zclib import data, space
 from zclib import proxies as zproxies
+from zclib.data import predrawn
 from zclib.names import canonical_dataset
 from zclib.network import build
 from zclib.proxies.packed import per_cell_proxies
@@ -43,6 +44,11 @@ class Scorer:
             beyond float32 rounding (stated per proxy in
             ``zclib.proxies.packed.FLOAT32_RTOL``), so it is not part of
             :meth:`config`; each row records its ``pack``.
+        batch_file: read the batches from a file of :mod:`zclib.data.predrawn`
+            instead of drawing them (for a machine without the images); it must
+            hold the batches these settings draw (checked), and the scorer's
+            :meth:`config` is then the same as if it had drawn them.
+            :attr:`batch_record` says which way they came, with their SHA-1.
     """
 
     def __init__(
@@ -59,6 +65,7 @@ class Scorer:
         augment=False,
         stand_in=None,
         pack=None,
+        batch_file=None,
     ):
         check_device(device)
         self.dataset = canonical_dataset(dataset)
@@ -74,20 +81,38 @@ class Scorer:
             raise ValueError("zico needs at least 2 batches (--zico-batches >= 2)")
         n_batches = max(zproxies.get(p).n_batches for p in self.proxies)
         n_batches = max(n_batches, zico_batches if "zico" in self.proxies else 1)
-        self.batches, metas = [], []
-        for b in range(n_batches):
-            batch = data.get_batch(
-                self.dataset,
-                batch_size,
-                seed,
-                index=b,
-                norm=norm,
-                augment=augment,
-                stand_in=stand_in,
+        if batch_file is None:
+            drawn = [
+                data.get_batch(
+                    self.dataset,
+                    batch_size,
+                    seed,
+                    index=b,
+                    norm=norm,
+                    augment=augment,
+                    stand_in=stand_in,
+                )
+                for b in range(n_batches)
+            ]
+        else:
+            drawn, _record = predrawn.load(batch_file)
+            if len(drawn) < n_batches:
+                raise ValueError(
+                    f"{batch_file} holds {len(drawn)} batches; these proxies need "
+                    f"{n_batches}"
+                )
+            drawn = drawn[:n_batches]
+            predrawn.check(
+                drawn, self.dataset, seed, batch_size, norm, augment, stand_in
             )
-            self.batches.append((batch.x.to(device), batch.y.to(device)))
-            metas.append(batch.meta)
-        self.data_meta = metas[0]
+        # which batches were used: drawn here or read from a file, and their bytes
+        self.batch_record = {
+            "predrawn": batch_file is not None,
+            "batch_file": "" if batch_file is None else os.path.basename(batch_file),
+            "batches_sha1": predrawn.arrays_sha1(drawn),
+        }
+        self.batches = [(b.x.to(device), b.y.to(device)) for b in drawn]
+        self.data_meta = drawn[0].meta
         self.norm, self.augment = norm, bool(augment)
         self.pack = default_pack(self) if pack is None else int(pack)
         if self.pack < 1:

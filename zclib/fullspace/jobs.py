@@ -1,0 +1,107 @@
+"""What the full-space fp32 tables are made of: the scoring jobs and where they go.
+
+    from zclib.fullspace import jobs
+    for job in jobs.plan(["cifar10"]):
+        job.name, job.out()   # "all", results/scores/fp32/nb201_cifar10.parquet, ...
+
+One job is one :func:`zclib.scoring.score_archs` run over the whole space in the
+order of ``space.sample(N_ARCHS, SEED)`` (every prefix is the notebooks' sample):
+
+1. ``all``: every proxy in ``"all"`` on the official network, into
+   ``nb201_<dataset>.parquet`` (its parts folder is the one the CPU job of
+   results/scores/fp32/README.md fills: same identity, so CPU and GPU chunks mix);
+2. ``fisher_foresight``: fisher on the reference code's network (``variant=
+   "foresight"``), into ``variants/<dataset>_nall_s0_b64_fisher_foresight.parquet``
+   (the naming of results/scores/variants/);
+3. one job per registered proxy left out of ``"all"`` (a variant kept for the old
+   tables: ``fisher_channel``), official network, ``variants/<...>_<proxy>.parquet``.
+
+The merged table of a dataset (:mod:`zclib.fullspace.merge`) holds job 1's columns
+plus one column per other job (:func:`zclib.names.variant_column`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from zclib import proxies as zproxies
+from zclib import space
+from zclib.data import predrawn
+from zclib.names import DATASETS, canonical_dataset, score_table_name, variant_column
+from zclib.paths import DATA_DIR, RESULTS_DIR
+
+ROOT = RESULTS_DIR / "scores" / "fp32"  # the tables and their parts folders
+BATCH_DIR = DATA_DIR / "gpu"  # pre-drawn batches (git-ignored)
+N_ARCHS = 15625  # the whole space
+SEED = 0  # data, weight-init and sample seed
+BATCH_SIZE = 64  # images per proxy batch
+CHUNK_SIZE = 25  # archs per chunk file (part of the run identity: as the CPU job)
+N_BATCHES = 2  # batches drawn: zico reads two, every other proxy batch 0
+NORM = "foresight"  # normalisation constants
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One scoring run over the space.
+
+    Attributes:
+        dataset: canonical dataset name.
+        proxies: ``"all"`` or one proxy name.
+        variant: network variant.
+    """
+
+    dataset: str
+    proxies: str
+    variant: str = "official"
+
+    @property
+    def name(self) -> str:
+        """``"all"``, or the column it adds to the merged table."""
+        if self.proxies == "all":
+            return "all"
+        return variant_column(self.proxies, self.variant)
+
+    def out(self, root: str | Path = ROOT) -> Path:
+        """The table :func:`zclib.scoring.score_archs` writes (parts beside it)."""
+        root = Path(root)
+        if self.proxies == "all":
+            return root / f"nb201_{self.dataset}.parquet"
+        name = score_table_name(
+            self.dataset, "nall", SEED, BATCH_SIZE, [self.proxies], self.variant
+        )
+        return root / "variants" / name
+
+
+def plan(datasets=DATASETS) -> list[Job]:
+    """Every job for ``datasets``, in the order a time-limited run does them: the
+    ``all`` tables first, then fisher on the reference network, then the proxies
+    registered outside ``"all"`` (each kind for every dataset before the next)."""
+    dss = [canonical_dataset(d) for d in datasets]
+    extra = [n for n in zproxies.names() if not zproxies.get(n).in_all]
+    kinds = [("all", "official"), ("fisher", "foresight")]
+    kinds += [(n, "official") for n in extra]
+    return [Job(ds, p, v) for p, v in kinds for ds in dss]
+
+
+def archs(n: int | None = N_ARCHS) -> list[str]:
+    """The cells of every job, in order: ``space.sample(n, SEED)``."""
+    return space.sample(n, seed=SEED)
+
+
+def batch_file(dataset: str, batch_dir: str | Path = BATCH_DIR) -> Path:
+    """Where :func:`zclib.data.predrawn.save` puts a dataset's batches."""
+    return Path(batch_dir) / predrawn.file_name(dataset, SEED, BATCH_SIZE, NORM)
+
+
+def score_kwargs(job: Job, batch_dir: str | Path = BATCH_DIR) -> dict:
+    """The settings every call scoring ``job`` passes to ``score_archs``."""
+    return dict(
+        dataset=job.dataset,
+        proxies=job.proxies,
+        seed=SEED,
+        batch_size=BATCH_SIZE,
+        variant=job.variant,
+        norm=NORM,
+        batch_file=batch_file(job.dataset, batch_dir),
+    )

@@ -1,0 +1,190 @@
+"""One table per dataset from the jobs' chunks: every proxy, each variant a column.
+
+    python -m zclib.fullspace merge            # results/scores/fp32/nb201_<ds>.parquet
+
+:func:`merge` reads a dataset's chunks (CPU and device chunks alike: they share a
+run identity, checked against ``run.json`` with the same configuration the scorer
+builds from the pre-drawn batches), needs every chunk of the ``all`` job, and adds
+one column per other finished job (:func:`zclib.names.variant_column`:
+``fisher_foresight``, ``fisher_channel``); a job with missing chunks is left out
+and named. It writes ``nb201_<dataset>.parquet`` (rows in the sample order, the
+metadata columns of every score table) and its ``.meta.json``: provenance, each
+job's run identity, its rows per device and pack, NaN counts, and the device-run
+records found in its parts folder (torch version, device name, archs/s).
+
+The ``all`` job's :func:`~zclib.scoring.score_archs` call writes a table of the
+same name when its own last chunk is done (the CPU job does): merge again after it.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from zclib import chunks, scoring
+from zclib.fileio import write_parquet_atomic, write_text_atomic
+from zclib.fullspace import jobs as fjobs
+from zclib.fullspace.bundle import RECORD_GLOB
+from zclib.provenance import provenance
+
+
+class Incomplete(ValueError):
+    """The ``all`` job of a dataset lacks chunks: nothing is merged."""
+
+
+def job_rows(
+    job: fjobs.Job,
+    archs: list[str],
+    root: str | Path = fjobs.ROOT,
+    batch_dir: str | Path = fjobs.BATCH_DIR,
+    chunk_size: int = fjobs.CHUNK_SIZE,
+) -> tuple[pd.DataFrame | None, dict]:
+    """A job's rows from its parts folder, and what it says about them.
+
+    Returns:
+        (rows in ``archs`` order, or None when chunks are missing; info with
+        ``missing`` (chunk indices), ``identity``, ``config`` and ``records``).
+
+    Raises:
+        ValueError: the parts folder belongs to another run.
+    """
+    scorer = scoring.Scorer(**fjobs.score_kwargs(job, batch_dir), device="cpu", pack=1)
+    cfg = scorer.config()
+    ident = scoring.run_identity(cfg, archs, chunk_size)
+    folder = chunks.parts_dir(job.out(root))
+    info = {"identity": ident, "config": cfg, "batches": scorer.batch_record}
+    arch_chunks = [archs[i : i + chunk_size] for i in range(0, len(archs), chunk_size)]
+    if not (folder / chunks.GUARD).exists():
+        return None, {**info, "missing": list(range(len(arch_chunks))), "records": []}
+    chunks.open_parts(folder, ident, legacy=scoring.LEGACY_IDENTITY)  # or ValueError
+    frames, missing = [], []
+    for k, chunk in enumerate(arch_chunks):
+        df = chunks.read_part(chunks.part_path(folder, scoring.part_key(k)))
+        if df is None or list(df["arch_str"]) != chunk:
+            missing.append(k)
+        else:
+            frames.append(df)
+    records = [json.loads(f.read_text()) for f in sorted(folder.glob(RECORD_GLOB))]
+    info.update(missing=missing, records=records)
+    if missing:
+        return None, info
+    return pd.concat(frames, ignore_index=True), info
+
+
+def merge(
+    dataset: str,
+    root: str | Path = fjobs.ROOT,
+    batch_dir: str | Path = fjobs.BATCH_DIR,
+    n_archs: int | None = fjobs.N_ARCHS,
+    chunk_size: int = fjobs.CHUNK_SIZE,
+) -> Path:
+    """Write ``root/nb201_<dataset>.parquet`` (+ meta) from the jobs' chunks.
+
+    Args:
+        dataset: dataset name or alias.
+        root: the tables' folder.
+        batch_dir: the pre-drawn batches (they give the run configuration).
+        n_archs: the first ``n_archs`` cells of the sample (None: all).
+        chunk_size: archs per chunk of the runs.
+
+    Returns:
+        The table written.
+
+    Raises:
+        Incomplete: the ``all`` job lacks chunks (the message says how many).
+    """
+    main, *extras = fjobs.plan([dataset])
+    archs = fjobs.archs(n_archs)
+    df, info = job_rows(main, archs, root, batch_dir, chunk_size)
+    if df is None:
+        raise Incomplete(
+            f"{main.dataset}: {len(info['missing'])} of "
+            f"{-(-len(archs) // chunk_size)} chunks of {main.out(root).name} are "
+            "missing (first: chunk "
+            f"{info['missing'][0]}); finish them (make gpu-fullspace on a device, "
+            "or the CPU command of results/scores/fp32/README.md), then merge"
+        )
+    jobs_meta = {main.name: _job_meta(main, df, info)}
+    left_out = {}
+    for job in extras:
+        rows, xinfo = job_rows(job, archs, root, batch_dir, chunk_size)
+        if rows is None:
+            left_out[job.name] = len(xinfo["missing"])
+            warnings.warn(
+                f"{job.dataset}: {job.name} left out ({len(xinfo['missing'])} chunks "
+                "missing)",
+                stacklevel=2,
+            )
+            continue
+        df.insert(df.columns.get_loc("seconds"), job.name, rows[job.proxies].to_numpy())
+        jobs_meta[job.name] = _job_meta(job, rows, xinfo)
+    cfg = info["config"]
+    meta = provenance(
+        **{k: v for k, v in cfg.items() if k != "proxies"},
+        columns=[c for c in df.columns if c in _score_columns(jobs_meta)],
+        n_archs=len(df),
+        jobs=jobs_meta,
+        left_out=left_out,
+        note="merged by zclib.fullspace.merge from the chunks of each job; the "
+        "columns of jobs other than 'all' are one proxy on another network variant "
+        "or a registered variant (zclib.names.variant_column)",
+    )
+    df = scoring.with_meta_columns(df, cfg, meta)
+    out = main.out(root)
+    write_parquet_atomic(df, out)
+    write_text_atomic(
+        json.dumps(meta, indent=2, default=str), out.with_name(out.name + ".meta.json")
+    )
+    return out
+
+
+def _score_columns(jobs_meta: dict) -> set[str]:
+    return {c for m in jobs_meta.values() for c in m["columns"]}
+
+
+def _job_meta(job: fjobs.Job, rows: pd.DataFrame, info: dict) -> dict:
+    """What the merged meta records of one job."""
+    names = info["config"]["proxies"]
+    columns = names if job.name == "all" else [job.name]
+    return {
+        "proxies": names,
+        "variant": job.variant,
+        "columns": columns,
+        "parts": chunks.parts_dir(job.out(Path("."))).as_posix(),
+        "identity": info["identity"],
+        "batches_sha1": info["batches"]["batches_sha1"],
+        "rows_by_device": {
+            str(k): int(v) for k, v in rows["device"].astype(str).value_counts().items()
+        },
+        "rows_by_pack": {
+            str(k): int(v) for k, v in rows["pack"].value_counts().sort_index().items()
+        }
+        if "pack" in rows
+        else {},
+        "nan_counts": scoring.nan_count(rows, names),
+        "device_runs": [
+            {k: r.get(k) for k in _RUN_KEYS}
+            | {"jobs": [e for e in r.get("jobs", []) if e.get("job") == job.name]}
+            for r in info["records"]
+        ],
+    }
+
+
+# what the merged meta keeps of each device-run record
+_RUN_KEYS = (
+    "started_utc",
+    "device",
+    "device_name",
+    "torch_version",
+    "cuda_version",
+    "cudnn_version",
+    "python_version",
+    "git_commit",
+    "code_sha1",
+    "workers",
+    "pack",
+    "batches",
+)

@@ -258,3 +258,14 @@ def test_workers_give_the_same_scores(tiny_imagenet16):
     two = scoring.score_archs(ARCHS, chunk_size=1, workers=2, **KW)
     cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
     pd.testing.assert_frame_equal(one[cols], two[cols], rtol=1e-12)
+
+
+def test_naive_mode_does_not_take_the_device_pack(tiny_imagenet16, monkeypatch):
+    """Regression: with pack=None a naive scorer took default_pack (> 1 on a GPU)
+    and then refused it ("packing needs --mode fused"); it scores 1 per pass."""
+    from zclib.scoring import scorer as scorer_module
+
+    monkeypatch.setattr(scorer_module, "default_pack", lambda s: 4)  # as on a GPU
+    naive = scoring.Scorer("ImageNet16-120", ["snip"], batch_size=4, mode="naive")
+    fused = scoring.Scorer("ImageNet16-120", ["snip"], batch_size=4)
+    assert (naive.pack, fused.pack) == (1, 4)

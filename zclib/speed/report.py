@@ -63,6 +63,8 @@ def summary(res: dict) -> str:
             )
     for p, st in res["singles"].items():
         row(f"  {p} alone", st)
+    for key, why in m.get("packs_dropped", {}).items():
+        lines.append(f"{key} not timed: {why}")
     for name, pr in (res.get("profile") or {}).items():
         for label in ("fused", "packed"):
             g = pr[label]["groups"]

@@ -69,8 +69,8 @@ $(DONE)/06_search_zero_cost_speedup: $(SCORES) $(SPEED)
 $(DONE)/07_econas_reduced_training: $(SCORES) $(TRAIN)
 $(DONE)/99_summary: $(NUMBERS)
 
-bench: $(STAMP)  ## speed benchmark (fused vs naive, CPU) -> results/bench/
-	$(PY) -m zclib speed --dataset cifar10 --n 20 --batch-size 64 --device cpu --out results/bench/cpu_cifar10_b64.json
+bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference s per arch, FLOP/s vs peak -> results/bench/
+	$(PY) -m zclib speed --device cpu --out results/bench/cpu_cifar10_b64.json
 
 verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
 	$(PY) -m zclib verify-scores --n 20

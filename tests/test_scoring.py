@@ -306,3 +306,14 @@ def test_a_deadline_stops_between_chunks_and_the_same_call_resumes(
     assert df.attrs["meta"]["n_scored_this_run"] == 2 and out.exists()
     with pytest.raises(ValueError, match="deadline needs out"):
         scoring.score_archs(ARCHS[:1], deadline=time.monotonic(), **KW)
+
+
+def test_naive_mode_does_not_take_the_device_pack(tiny_imagenet16, monkeypatch):
+    """Regression: with pack=None a naive scorer took default_pack (> 1 on a GPU)
+    and then refused it ("packing needs --mode fused"); it scores 1 per pass."""
+    from zclib.scoring import scorer as scorer_module
+
+    monkeypatch.setattr(scorer_module, "default_pack", lambda s: 4)  # as on a GPU
+    naive = scoring.Scorer("ImageNet16-120", ["snip"], batch_size=4, mode="naive")
+    fused = scoring.Scorer("ImageNet16-120", ["snip"], batch_size=4)
+    assert (naive.pack, fused.pack) == (1, 4)

@@ -4,7 +4,7 @@ r"""Command line for the long-running jobs: ``python -m zclib <command> ...``.
     python -m zclib cost --dataset cifar10 \
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
     python -m zclib score --dataset cifar10 --proxies all --n 100 --out scores.parquet
-    python -m zclib speed --dataset cifar10 --n 20 --out speed.json
+    python -m zclib speed --dataset cifar10 --n 10 --packs 2,4,8 --out speed.json
     python -m zclib train --n 20 --setting r8c4e20 --out runs.parquet
     python -m zclib notebooks --smoke --only 01_table_spearman_nb201 --results-dir D
     python -m zclib verify-scores --n 20
@@ -14,7 +14,8 @@ Commands (``python -m zclib <command> --help`` for the options):
 - ``cost``: params and FLOPs of one cell network (:mod:`zclib.commands`);
 - ``data``: which images and benchmark tables are found (:mod:`zclib.commands`);
 - ``score``: many architectures x proxies, resumable (:mod:`zclib.scoring`);
-- ``speed``: seconds per architecture, fused vs naive (:mod:`zclib.speed`);
+- ``speed``: seconds per architecture naive, fused, packed and the reference, FLOP/s
+  against a matmul peak, a profile (:mod:`zclib.speed`);
 - ``train``: reduced-training (EcoNAS) runs, resumable (:mod:`zclib.train`);
 - ``notebooks``: run the notebooks headless with papermill (:mod:`zclib.notebooks`);
 - ``verify-scores``: recompute a sample of the shipped scores (:mod:`zclib.verify`).

@@ -40,8 +40,9 @@ class Scorer:
             discovery's choice), e.g. those an existing table was made from.
         pack: networks per pass (:func:`zclib.proxies.compute_packed`) in
             :meth:`score_many`; 1 scores one network per pass; None chooses per
-            device (:func:`default_pack`). Packing does not change the scores
-            beyond float32 rounding (stated per proxy in
+            device (:func:`default_pack`) in fused mode, 1 in naive mode.
+            Packing does not change the scores beyond float32 rounding (stated
+            per proxy in
             ``zclib.proxies.packed.FLOAT32_RTOL``), so it is not part of
             :meth:`config`; each row records its ``pack``.
         batch_file: read the batches from a file of :mod:`zclib.data.predrawn`
@@ -114,7 +115,9 @@ class Scorer:
         self.batches = [(b.x.to(device), b.y.to(device)) for b in drawn]
         self.data_meta = drawn[0].meta
         self.norm, self.augment = norm, bool(augment)
-        self.pack = default_pack(self) if pack is None else int(pack)
+        if pack is None:  # only a fused pass packs (naive: one copy per proxy)
+            pack = default_pack(self) if mode == "fused" else 1
+        self.pack = int(pack)
         if self.pack < 1:
             raise ValueError(f"--pack must be >= 1, got {self.pack}")
         if self.pack > 1 and mode != "fused":

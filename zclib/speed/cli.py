@@ -1,7 +1,8 @@
 """``python -m zclib speed``: the speed benchmark from the command line.
 
-    python -m zclib speed --dataset cifar10 --n 20 --batch-size 64 --device cpu \
-        --out results/bench/cpu_cifar10_b64.json
+    python -m zclib speed --dataset cifar10 --n 10 --batch-size 64 --device cpu \
+        --packs 2,4,8 --out results/bench/cpu_cifar10_b64.json
+    python -m zclib speed --device cuda --packs 1,8,32,128 --workers 0
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import torch
 
 from zclib.names import canonical_dataset
+from zclib.oracle import ReferenceNotFoundError
 from zclib.speed.report import summary, write_json
 from zclib.speed.run import run_speed
 
@@ -26,17 +28,25 @@ def _cmd_speed(args: argparse.Namespace) -> int:
         if args.workers >= 0
         else ((os.cpu_count() or 1) if args.device == "cpu" else 0)
     )
-    res = run_speed(
-        args.dataset,
-        args.n,
-        args.batch_size,
-        args.device,
-        args.seed,
-        singles=singles,
-        variant=args.variant,
-        progress=not args.quiet,
-        throughput_workers=workers,
-    )
+    try:
+        res = run_speed(
+            args.dataset,
+            args.n,
+            args.batch_size,
+            args.device,
+            args.seed,
+            singles=singles,
+            variant=args.variant,
+            progress=not args.quiet,
+            throughput_workers=workers,
+            packs=[int(k) for k in args.packs.split(",") if k.strip()] or None,
+            reference=not args.no_reference,
+            flops=not args.no_flops,
+            profile=not args.no_profile,
+            peak_n=args.peak_n or None,
+        )
+    except ReferenceNotFoundError as exc:
+        raise ReferenceNotFoundError(f"{exc}; or pass --no-reference") from None
     out = args.out or (
         Path("results/bench") / f"{args.device}_"
         f"{canonical_dataset(args.dataset)}_b{args.batch_size}.json"
@@ -49,15 +59,38 @@ def _cmd_speed(args: argparse.Namespace) -> int:
 
 def add_cli(sub) -> None:
     """Register ``speed`` with the ``python -m zclib`` parser."""
-    s = sub.add_parser("speed", help="seconds per arch: per proxy, fused vs naive")
+    s = sub.add_parser(
+        "speed",
+        help="seconds per arch: per proxy; naive, fused, packed and the reference; "
+        "FLOP/s vs a matmul peak",
+    )
     s.add_argument("--dataset", default="cifar10")
-    s.add_argument("--n", type=int, default=20, help="timed archs (plus 1 warm-up)")
+    s.add_argument("--n", type=int, default=10, help="timed archs (plus 1 warm-up)")
     s.add_argument("--batch-size", type=int, default=64)
     s.add_argument("--device", default="cpu", help="cpu | cuda")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--variant", default="official", help="official | foresight")
     s.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     s.add_argument("--no-singles", action="store_true", help="skip per-proxy timings")
+    s.add_argument(
+        "--packs",
+        default="",
+        help="pack sizes, e.g. 2,4,8 (default: 2,4,8 on cpu, 1,8,32,128 on cuda; "
+        "1 = fused)",
+    )
+    s.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="do not time the reference code (../shared/reference/foresight-a43bfbc)",
+    )
+    s.add_argument("--no-flops", action="store_true", help="skip FLOPs and the peak")
+    s.add_argument("--no-profile", action="store_true", help="skip the profile")
+    s.add_argument(
+        "--peak-n",
+        type=int,
+        default=0,
+        help="matrix size of the peak matmul (0: 2048 on cpu, 8192 on cuda)",
+    )
     s.add_argument(
         "--workers",
         type=int,

@@ -46,3 +46,20 @@ def tiny_imagenet16(tmp_path, monkeypatch):
     data.clear_cache()
     yield tmp_path
     data.clear_cache()
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    """An empty $ZCLIB_DATA; data/ and ../shared are moved out of sight (the data
+    tests' one isolated data root)."""
+    from zclib import data, paths
+
+    r = tmp_path / "data"
+    r.mkdir()
+    monkeypatch.setenv(paths.ENV_VAR, str(r))
+    monkeypatch.setenv(data.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path / "proj")
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path / "proj" / "data")
+    data.clear_cache()
+    yield r
+    data.clear_cache()

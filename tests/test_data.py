@@ -159,20 +159,6 @@ def write_tar(tree, tar_path):
     return tar_path
 
 
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    """An empty $ZCLIB_DATA; data/ and ../shared are moved out of sight."""
-    r = tmp_path / "data"
-    r.mkdir()
-    monkeypatch.setenv(paths.ENV_VAR, str(r))
-    monkeypatch.setenv(data.CACHE_ENV_VAR, str(tmp_path / "cache"))
-    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path / "proj")
-    monkeypatch.setattr(paths, "DATA_DIR", tmp_path / "proj" / "data")
-    data.clear_cache()
-    yield r
-    data.clear_cache()
-
-
 # ---------------------------------------------------------------- pickles
 def test_cifar10_pickles_shapes_labels_and_pixel_layout(root):
     write_cifar10(root)

@@ -50,20 +50,6 @@ def write_official(folder):
     return folder
 
 
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    """An empty $ZCLIB_DATA; data/ and ../shared are moved out of sight."""
-    r = tmp_path / "data"
-    r.mkdir()
-    monkeypatch.setenv(paths.ENV_VAR, str(r))
-    monkeypatch.setenv(data.CACHE_ENV_VAR, str(tmp_path / "cache"))
-    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path / "proj")
-    monkeypatch.setattr(paths, "DATA_DIR", tmp_path / "proj" / "data")
-    data.clear_cache()
-    yield r
-    data.clear_cache()
-
-
 # ---------------------------------------------------------------- discovery
 def test_official_classes_stand_in_is_the_default_over_the_old_one(root):
     write_stand_in(root, OLD, fill=1)

@@ -50,7 +50,13 @@ from zclib.data.decoders import (
 from zclib.data.inventory import OFFICIAL_SIZES, report
 from zclib.data.norms import NORMS, normalization
 from zclib.data.pickles import SAFE_GLOBALS, RestrictedUnpickler, load_pickle
-from zclib.data.sampler import REFERENCE_PAD, Batch, get_batch, reference_augment
+from zclib.data.sampler import (
+    REFERENCE_PAD,
+    Batch,
+    get_batch,
+    get_batches,
+    reference_augment,
+)
 from zclib.data.sources import (
     CANDIDATES,
     HOW_TO_GET,
@@ -95,6 +101,7 @@ __all__ = [
     "find_source",
     "fingerprint",
     "get_batch",
+    "get_batches",
     "load_dataset",
     "load_pickle",
     "load_split",

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zclib.data.sampler import Batch, get_batch
+from zclib.data.sampler import Batch, get_batches
 from zclib.fileio import atomic_path
 from zclib.names import canonical_dataset
 
@@ -75,18 +75,15 @@ def save(
     """
     from zclib.provenance import git_commit  # not needed where the file is read
 
-    batches = [
-        get_batch(
-            dataset,
-            batch_size,
-            seed,
-            index=b,
-            norm=norm,
-            augment=augment,
-            stand_in=stand_in,
-        )
-        for b in range(n_batches)
-    ]
+    batches = get_batches(
+        dataset,
+        batch_size,
+        seed,
+        n_batches,
+        norm=norm,
+        augment=augment,
+        stand_in=stand_in,
+    )
     name = file_name(dataset, seed, batch_size, norm)
     path = Path(folder) / (name[: -len(".npz")] + "_aug.npz" if augment else name)
     commit, dirty = git_commit()

@@ -142,3 +142,9 @@ def reference_augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarra
     x = x.permute(0, 3, 1, 2)
     out = pad_crop_flip(x, pad, torch.from_numpy(off), torch.from_numpy(flip))
     return np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
+
+
+def get_batches(dataset: str, batch_size: int, seed: int, n: int, **kw) -> list[Batch]:
+    """Batches ``index=0..n-1`` of one seed (``kw``: as :func:`get_batch`): what
+    the scorer uses and what pre-drawn batch files hold."""
+    return [get_batch(dataset, batch_size, seed, index=b, **kw) for b in range(n)]

@@ -83,18 +83,15 @@ class Scorer:
         n_batches = max(zproxies.get(p).n_batches for p in self.proxies)
         n_batches = max(n_batches, zico_batches if "zico" in self.proxies else 1)
         if batch_file is None:
-            drawn = [
-                data.get_batch(
-                    self.dataset,
-                    batch_size,
-                    seed,
-                    index=b,
-                    norm=norm,
-                    augment=augment,
-                    stand_in=stand_in,
-                )
-                for b in range(n_batches)
-            ]
+            drawn = data.get_batches(
+                self.dataset,
+                batch_size,
+                seed,
+                n_batches,
+                norm=norm,
+                augment=augment,
+                stand_in=stand_in,
+            )
         else:
             drawn, _record = predrawn.load(batch_file)
             if len(drawn) < n_batches:

@@ -70,7 +70,7 @@ def test_predrawn_batches_of_other_settings_or_damaged_are_refused(batches):
 def test_the_plan_covers_every_registered_proxy():
     plan = jobs.plan([DS])
     assert plan[0].name == "all" and plan[0].variant == "official"
-    columns = set(zproxies.resolve("all")) | {j.name for j in plan[1:]}
+    columns = set(jobs.TABLE_PROXIES) | {j.name for j in plan[1:]}
     assert set(zproxies.names()) <= columns  # a newly registered proxy is in
     assert ("fisher", "foresight") in {(j.proxies, j.variant) for j in plan}
     assert len({j.out() for j in jobs.plan()}) == len(jobs.plan())
@@ -164,7 +164,7 @@ def test_tiny_run_without_tqdm_or_pil_then_unpack_and_merge(batches, tmp_path):
     table = pd.read_parquet(here / f"nb201_{DS}.parquet")
     assert list(table["arch_str"]) == jobs.archs(N)
     extras = [j.name for j in jobs.plan([DS])[1:]]
-    assert {*zproxies.resolve("all"), *extras} <= set(table.columns)
+    assert {*jobs.TABLE_PROXIES, *extras} <= set(table.columns)
     assert "fisher_foresight" in extras
     # the variant column is fisher on the other network: it differs from fisher
     assert not np.allclose(table["fisher_foresight"], table["fisher"])

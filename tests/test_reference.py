@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from zclib import reference
@@ -81,3 +82,17 @@ def test_missing_reference_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(reference, "DEFAULT_DIR", tmp_path / "also_nowhere")
     with pytest.raises(FileNotFoundError, match=reference.ENV_VAR):
         reference.published()
+
+
+def test_project_side_published_rows(shared_reference):
+    """reference/published_extra.csv joins the shared table, same columns."""
+    extra = pd.read_csv(reference.EXTRA)
+    df = reference.published()
+    assert len(df) == len(pd.read_csv(shared_reference / reference.PUBLISHED)) + len(
+        extra
+    )
+    meco = reference.published("jiang2023_meco", dataset="CIFAR-10", method="meco")
+    assert meco["value"].item() == pytest.approx(0.89)
+    swap = reference.published("peng2024_swap", metric="spearman")
+    assert set(swap["method"]) == {"swap_regularised", "naswot"}
+    assert extra["notes"].notna().all()  # every row says what it correlates against

@@ -8,7 +8,10 @@ Reads ``published.csv`` and ``nb201_costs.csv`` from the reference folder:
 checkout (the reference numbers are not data, so they are not looked for in the
 data roots of :mod:`zclib.paths`). Every row of ``published.csv`` is one printed
 number: ``source, exhibit, dataset, metric, method, value, notes``; the file's
-README lists what each exhibit was computed against.
+README lists what each exhibit was computed against. The project's own
+``reference/published_extra.csv`` (:data:`EXTRA`; same columns, what each number
+correlates against in its notes) adds published rows found since (the proxies of
+issue 15); :func:`published` reads both.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ ENV_VAR = "ZCLIB_REFERENCE"  # a folder holding published.csv / nb201_costs.csv
 DEFAULT_DIR = PROJECT_ROOT.parent / "shared" / "reference"
 PUBLISHED = "published.csv"
 COSTS = "nb201_costs.csv"
+EXTRA = PROJECT_ROOT / "reference" / "published_extra.csv"  # project-side rows
 
 
 def reference_dirs() -> list[Path]:
@@ -82,7 +86,9 @@ def published(
     ``li2023_zico`` (``table3_nats_tss``, ``table3_nats_sss``),
     ``mellor2021_naswot`` (``fig3_nb201``, ``table2a_nb201_search``),
     ``cossu_course`` (``table1_rs_naswot`` ... ``table5_rea_synflow``,
-    ``naswot_correlation``), ``dong2021_natsbench`` (``protocol_time_budget``).
+    ``naswot_correlation``), ``dong2021_natsbench`` (``protocol_time_budget``);
+    from :data:`EXTRA`: ``jiang2023_meco`` (``abstract_tss``), ``peng2024_swap``
+    (``abstract_nb201``).
 
     Args:
         source: e.g. ``"abdelfattah2021"``.
@@ -100,6 +106,8 @@ def published(
         dataset) group in file order, so every row carries its group's caveat).
     """
     df = pd.read_csv(find_reference(PUBLISHED))
+    if EXTRA.is_file():
+        df = pd.concat([df, pd.read_csv(EXTRA)], ignore_index=True)
     df["dataset_raw"] = df["dataset"]
     df["dataset"] = df["dataset_raw"].map(_canonical_or_raw)
     df["value"] = pd.to_numeric(df["value"], errors="coerce")

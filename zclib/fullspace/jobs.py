@@ -7,14 +7,16 @@
 One job is one :func:`zclib.scoring.score_archs` run over the whole space in the
 order of ``space.sample(N_ARCHS, SEED)`` (every prefix is the notebooks' sample):
 
-1. ``all``: every proxy in ``"all"`` on the official network, into
+1. ``all``: the proxies of :data:`TABLE_PROXIES` on the official network, into
    ``nb201_<dataset>.parquet`` (its parts folder is the one the CPU job of
    results/scores/fp32/README.md fills: same identity, so CPU and GPU chunks mix);
 2. ``fisher_foresight``: fisher on the reference code's network (``variant=
    "foresight"``), into ``variants/<dataset>_nall_s0_b64_fisher_foresight.parquet``
    (the naming of results/scores/variants/);
-3. one job per registered proxy left out of ``"all"`` (a variant kept for the old
-   tables: ``fisher_channel``), official network, ``variants/<...>_<proxy>.parquet``.
+3. one job per registered proxy outside :data:`TABLE_PROXIES` (``fisher_channel``,
+   a variant kept for the old tables, and the proxies registered after the clean
+   tables' job started: l2_norm, plain, epe_nas, zen, meco, swap), official network,
+   ``variants/<...>_<proxy>.parquet``.
 
 The merged table of a dataset (:mod:`zclib.fullspace.merge`) holds job 1's columns
 plus one column per other job (:func:`zclib.names.variant_column`).
@@ -36,6 +38,21 @@ BATCH_DIR = DATA_DIR / "gpu"  # pre-drawn batches (git-ignored)
 N_ARCHS = 15625  # the whole space
 SEED = 0  # data, weight-init and sample seed
 BATCH_SIZE = 64  # images per proxy batch
+# The proxies of the ``all`` tables: those registered when their job started (the
+# CPU job's run identity lists them; a longer list would refuse its resume). Proxies
+# registered later join as added columns, one job each.
+TABLE_PROXIES = (
+    "grad_norm",
+    "snip",
+    "grasp",
+    "fisher",
+    "synflow",
+    "jacob_cov",
+    "naswot",
+    "zico",
+    "params",
+    "flops",
+)
 CHUNK_SIZE = 25  # archs per chunk file (part of the run identity: as the CPU job)
 N_BATCHES = 2  # batches drawn: zico reads two, every other proxy batch 0
 NORM = "foresight"  # normalisation constants
@@ -47,7 +64,7 @@ class Job:
 
     Attributes:
         dataset: canonical dataset name.
-        proxies: ``"all"`` or one proxy name.
+        proxies: ``"all"`` (:data:`TABLE_PROXIES`) or one proxy name.
         variant: network variant.
     """
 
@@ -76,9 +93,10 @@ class Job:
 def plan(datasets=DATASETS) -> list[Job]:
     """Every job for ``datasets``, in the order a time-limited run does them: the
     ``all`` tables first, then fisher on the reference network, then the proxies
-    registered outside ``"all"`` (each kind for every dataset before the next)."""
+    registered outside :data:`TABLE_PROXIES` (each kind for every dataset before the
+    next)."""
     dss = [canonical_dataset(d) for d in datasets]
-    extra = [n for n in zproxies.names() if not zproxies.get(n).in_all]
+    extra = [n for n in zproxies.names() if n not in TABLE_PROXIES]
     kinds = [("all", "official"), ("fisher", "foresight")]
     kinds += [(n, "official") for n in extra]
     return [Job(ds, p, v) for p, v in kinds for ds in dss]
@@ -98,7 +116,7 @@ def score_kwargs(job: Job, batch_dir: str | Path = BATCH_DIR) -> dict:
     """The settings every call scoring ``job`` passes to ``score_archs``."""
     return dict(
         dataset=job.dataset,
-        proxies=job.proxies,
+        proxies=",".join(TABLE_PROXIES) if job.proxies == "all" else job.proxies,
         seed=SEED,
         batch_size=BATCH_SIZE,
         variant=job.variant,

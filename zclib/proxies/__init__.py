@@ -31,13 +31,19 @@ import torch
 
 from zclib.proxies import (
     cost_proxies,
+    epe_nas,
     fisher,
     grad_norm,
     grasp,
     jacob_cov,
+    l2_norm,
+    meco,
     naswot,
+    plain,
     snip,
+    swap,
     synflow,
+    zen,
     zico,
 )
 from zclib.proxies.packed import compute_packed
@@ -58,6 +64,14 @@ REGISTRY: dict[str, ProxySpec] = register(
         cost_proxies.params,
         cost_proxies.flops,
         fisher.fisher_channel,
+        # NAS-Bench-Suite-Zero's remaining four (issue 15)
+        l2_norm.l2_norm,
+        plain.plain,
+        epe_nas.epe_nas,
+        zen.zen,
+        # recent proxies with published NB201 correlations (issue 15)
+        meco.meco,
+        swap.swap,
     ]
 )
 ABDELFATTAH = ("grad_norm", "snip", "grasp", "fisher", "synflow", "jacob_cov")

@@ -29,6 +29,7 @@ def params(p):
     output="scalar",
     uses_data=False,
     uses_labels=False,
+    requires={"rgb_images"},
     reference="NATS-Bench get_cost_info flops",
 )
 def flops(p):

@@ -24,6 +24,9 @@ Quantities (key: shape, who reads it):
 * ``act_grad``: list of (a, dL/da) for each layer's output a — fisher.
 * ``input_jac``: d(sum of logits)/dx, (N, C, H, W) — jacob_cov.
 * ``relu_kernel``: (N, N) float64 NASWOT kernel summed over ReLUs — naswot.
+* ``relu_patterns``: int, the number of distinct sample-wise activation patterns
+  (each ReLU output unit's on/off vector over the N samples, all ReLUs together;
+  :class:`PatternSet`) — swap.
 * ``batch_weight_grads``: [weight_grad of batch b for b in batches] — zico.
 * ``synflow``: list of |w ⊙ dR/dw| on a linearised copy of the pass's network, with
   an all-ones input of batch 0's shape and dtype — synflow (whose spec makes that
@@ -43,7 +46,15 @@ from torch import autograd, nn
 from zclib.network import without_bn
 from zclib.proxies.registry import ProxySpec
 
-MAIN = {"weight_grad", "hess_grad", "act_grad", "input_jac", "relu_kernel", "logits"}
+MAIN = {
+    "weight_grad",
+    "hess_grad",
+    "act_grad",
+    "input_jac",
+    "relu_kernel",
+    "relu_patterns",
+    "logits",
+}
 # quantity -> (depends on the image content, depends on the labels); tested
 QUANTITIES = {
     "logits": (True, False),
@@ -52,6 +63,7 @@ QUANTITIES = {
     "act_grad": (True, True),
     "input_jac": (True, False),  # d(sum of logits)/dx
     "relu_kernel": (True, False),
+    "relu_patterns": (True, False),
     "batch_weight_grads": (True, True),
     "synflow": (False, False),  # only batch 0's shape
 }
@@ -145,6 +157,10 @@ class Pass:
         if "relu_kernel" in need:
             kernel, relu_hooks = self._relu_kernel_hooks(x.shape[0], x.device)
             hooks += relu_hooks
+        patterns = None
+        if "relu_patterns" in need:
+            patterns, pattern_hooks = self._relu_pattern_hooks()
+            hooks += pattern_hooks
         try:
             logits = self.net(x)
         finally:
@@ -153,6 +169,8 @@ class Pass:
         self._cache["logits"] = logits.detach()
         if kernel is not None:
             self._cache["relu_kernel"] = kernel.cpu().numpy()
+        if patterns is not None:
+            self._cache["relu_patterns"] = patterns.count()
 
         grad_keys = {"weight_grad", "hess_grad", "act_grad"} & need
         if "input_jac" in need:
@@ -220,6 +238,20 @@ class Pass:
             if isinstance(m, nn.ReLU)
         ]
         return kernel, hooks
+
+    def _relu_pattern_hooks(self) -> tuple[PatternSet, list]:
+        """The pattern set to fill and the ReLU hooks that fill it."""
+        patterns = PatternSet()
+
+        def hook(_m, _inp, out):
+            patterns.add(out.detach().flatten(1) > 0)
+
+        hooks = [
+            m.register_forward_hook(hook)
+            for m in self.net.modules()
+            if isinstance(m, nn.ReLU)
+        ]
+        return patterns, hooks
 
     # -- further batches (zico) -----------------------------------------------------
     def _batch_weight_grads(self) -> list[list[torch.Tensor]]:
@@ -293,6 +325,39 @@ class View:
                     f"{what}, but its spec says it does not use them"
                 )
         return self._pass[key]
+
+
+class PatternSet:
+    """The distinct sample-wise activation patterns seen so far.
+
+    A ReLU output (N, D) gives D patterns: column d is unit d's on/off vector over
+    the N samples. Each column is stored as ``ceil(N / 62)`` int64 words of 62 bits
+    (exact: no hashing), deduplicated per ReLU and again over all of them, so
+    memory follows the distinct patterns, not N x (all units).
+    """
+
+    BITS = 62  # bits per int64 word (below the sign bit)
+
+    def __init__(self):
+        self._parts: list[torch.Tensor] = []
+
+    def add(self, on: torch.Tensor) -> None:
+        """Add the patterns of one ReLU output, ``on``: (N, D) bool."""
+        n = on.shape[0]
+        cols = on.T.to(torch.int64)  # (D, N)
+        words = []
+        for start in range(0, n, self.BITS):
+            chunk = cols[:, start : start + self.BITS]
+            weights = torch.ones(chunk.shape[1], dtype=torch.int64, device=on.device)
+            weights = weights << torch.arange(chunk.shape[1], device=on.device)
+            words.append((chunk * weights).sum(1))  # int matmul: not on CUDA
+        self._parts.append(torch.unique(torch.stack(words, 1), dim=0))
+
+    def count(self) -> int:
+        """The number of distinct patterns over every ReLU added."""
+        if not self._parts:
+            return 0
+        return int(torch.unique(torch.cat(self._parts), dim=0).shape[0])
 
 
 def _shape_only(x: torch.Tensor) -> torch.Tensor:

@@ -39,6 +39,11 @@ class ProxySpec:
         packable: False when the function computes from the network itself (not
             only from pass quantities and weights): a packed pass cannot serve it,
             it runs in a per-cell pass of its own (:mod:`zclib.proxies.packed`).
+        requires: facts about the scored model beyond what its ``needs`` imply
+            (:func:`zclib.score_model.requirements`): ``"layers"`` (Conv2d/Linear
+            weights), ``"global_pool"`` (an ``nn.AdaptiveAvgPool2d``),
+            ``"feature_maps"`` (image batches and a global pool), ``"rgb_images"``
+            ((N, 3, H, H) batches).
         reference: where its semantics come from.
     """
 
@@ -54,6 +59,7 @@ class ProxySpec:
     uses_labels: bool = True
     in_all: bool = True
     packable: bool = True
+    requires: frozenset[str] = field(default_factory=frozenset)
     reference: str = ""
 
 
@@ -65,7 +71,11 @@ def proxy(name: str, **spec) -> Callable[[Callable], Callable]:
     and return ``fn`` itself; stacked decorators give one function several specs."""
 
     def wrap(fn: Callable) -> Callable:
-        fields = dict(spec, needs=frozenset(spec.get("needs", ())))
+        fields = dict(
+            spec,
+            needs=frozenset(spec.get("needs", ())),
+            requires=frozenset(spec.get("requires", ())),
+        )
         fn.specs = (ProxySpec(name=name, fn=fn, **fields), *getattr(fn, "specs", ()))
         return fn
 

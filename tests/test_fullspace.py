@@ -70,9 +70,10 @@ def test_predrawn_batches_of_other_settings_or_damaged_are_refused(batches):
 def test_the_plan_covers_every_registered_proxy():
     plan = jobs.plan([DS])
     assert plan[0].name == "all" and plan[0].variant == "official"
-    columns = set(jobs.TABLE_PROXIES) | {j.name for j in plan[1:]}
+    columns = {c for j in plan for c in j.columns}
     assert set(zproxies.names()) <= columns  # a newly registered proxy is in
-    assert ("fisher", "foresight") in {(j.proxies, j.variant) for j in plan}
+    assert len(columns) == sum(len(j.columns) for j in plan)  # each column once
+    assert (("fisher",), "foresight") in {(j.proxies, j.variant) for j in plan}
     assert len({j.out() for j in jobs.plan()}) == len(jobs.plan())
 
 
@@ -163,9 +164,9 @@ def test_tiny_run_without_tqdm_or_pil_then_unpack_and_merge(batches, tmp_path):
     assert m.returncode == 0, m.stderr
     table = pd.read_parquet(here / f"nb201_{DS}.parquet")
     assert list(table["arch_str"]) == jobs.archs(N)
-    extras = [j.name for j in jobs.plan([DS])[1:]]
-    assert {*jobs.TABLE_PROXIES, *extras} <= set(table.columns)
-    assert "fisher_foresight" in extras
+    columns = [c for j in jobs.plan([DS]) for c in j.columns]
+    assert set(columns) <= set(table.columns)
+    assert {"fisher_foresight", "zen", "fisher_channel"} <= set(columns)
     # the variant column is fisher on the other network: it differs from fisher
     assert not np.allclose(table["fisher_foresight"], table["fisher"])
     meta = json.loads((here / f"nb201_{DS}.parquet.meta.json").read_text())

@@ -13,10 +13,11 @@ order of ``space.sample(N_ARCHS, SEED)`` (every prefix is the notebooks' sample)
 2. ``fisher_foresight``: fisher on the reference code's network (``variant=
    "foresight"``), into ``variants/<dataset>_nall_s0_b64_fisher_foresight.parquet``
    (the naming of results/scores/variants/);
-3. one job per registered proxy outside :data:`TABLE_PROXIES` (``fisher_channel``,
-   a variant kept for the old tables, and the proxies registered after the clean
-   tables' job started: l2_norm, plain, epe_nas, zen, meco, swap), official network,
-   ``variants/<...>_<proxy>.parquet``.
+3. ``suite``: the proxies in ``"all"`` registered after the clean tables' job
+   started (l2_norm, plain, epe_nas, zen, meco, swap), one pass for all, official
+   network, ``variants/<ds>_nall_s0_b64_<p1-p2-...>.parquet``;
+4. one job per registered proxy outside ``"all"`` (``fisher_channel``, a variant
+   kept for the old tables), official network, ``variants/<...>_<proxy>.parquet``.
 
 The merged table of a dataset (:mod:`zclib.fullspace.merge`) holds job 1's columns
 plus one column per other job (:func:`zclib.names.variant_column`).
@@ -64,42 +65,52 @@ class Job:
 
     Attributes:
         dataset: canonical dataset name.
-        proxies: ``"all"`` (:data:`TABLE_PROXIES`) or one proxy name.
+        name: ``"all"``, ``"suite"`` or the one column the job adds.
+        proxies: the proxies it scores (one pass per cell).
         variant: network variant.
     """
 
     dataset: str
-    proxies: str
+    name: str
+    proxies: tuple[str, ...]
     variant: str = "official"
 
     @property
-    def name(self) -> str:
-        """``"all"``, or the column it adds to the merged table."""
-        if self.proxies == "all":
-            return "all"
-        return variant_column(self.proxies, self.variant)
+    def columns(self) -> list[str]:
+        """The columns it gives the merged table (:func:`variant_column`)."""
+        return [variant_column(p, self.variant) for p in self.proxies]
 
     def out(self, root: str | Path = ROOT) -> Path:
         """The table :func:`zclib.scoring.score_archs` writes (parts beside it)."""
         root = Path(root)
-        if self.proxies == "all":
+        if self.name == "all":
             return root / f"nb201_{self.dataset}.parquet"
         name = score_table_name(
-            self.dataset, "nall", SEED, BATCH_SIZE, [self.proxies], self.variant
+            self.dataset, "nall", SEED, BATCH_SIZE, self.proxies, self.variant
         )
         return root / "variants" / name
 
 
 def plan(datasets=DATASETS) -> list[Job]:
-    """Every job for ``datasets``, in the order a time-limited run does them: the
-    ``all`` tables first, then fisher on the reference network, then the proxies
-    registered outside :data:`TABLE_PROXIES` (each kind for every dataset before the
-    next)."""
+    """Every job for ``datasets``, in the order a time-limited run does them (each
+    kind for every dataset before the next): the ``all`` tables, fisher on the
+    reference network, the ``suite`` of proxies in ``"all"`` registered after the
+    ``all`` job started (one pass for all of them), then each registered variant
+    outside ``"all"``."""
     dss = [canonical_dataset(d) for d in datasets]
-    extra = [n for n in zproxies.names() if n not in TABLE_PROXIES]
-    kinds = [("all", "official"), ("fisher", "foresight")]
-    kinds += [(n, "official") for n in extra]
-    return [Job(ds, p, v) for p, v in kinds for ds in dss]
+    suite = tuple(n for n in zproxies.resolve("all") if n not in TABLE_PROXIES)
+    kinds = [
+        ("all", TABLE_PROXIES, "official"),
+        ("fisher_foresight", ("fisher",), "foresight"),
+    ]
+    if suite:
+        kinds.append(("suite", suite, "official"))
+    kinds += [
+        (n, (n,), "official")
+        for n in zproxies.names()
+        if n not in TABLE_PROXIES and n not in suite
+    ]
+    return [Job(ds, name, p, v) for name, p, v in kinds for ds in dss]
 
 
 def archs(n: int | None = N_ARCHS) -> list[str]:
@@ -116,7 +127,7 @@ def score_kwargs(job: Job, batch_dir: str | Path = BATCH_DIR) -> dict:
     """The settings every call scoring ``job`` passes to ``score_archs``."""
     return dict(
         dataset=job.dataset,
-        proxies=",".join(TABLE_PROXIES) if job.proxies == "all" else job.proxies,
+        proxies=",".join(job.proxies),
         seed=SEED,
         batch_size=BATCH_SIZE,
         variant=job.variant,

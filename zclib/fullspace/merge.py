@@ -5,12 +5,12 @@
 :func:`merge` reads a dataset's chunks (CPU and device chunks alike: they share a
 run identity, checked against ``run.json`` with the same configuration the scorer
 builds from the pre-drawn batches), needs every chunk of the ``all`` job, and adds
-one column per other finished job (:func:`zclib.names.variant_column`:
-``fisher_foresight``, ``fisher_channel``); a job with missing chunks is left out
-and named. It writes ``nb201_<dataset>.parquet`` (rows in the sample order, the
-metadata columns of every score table) and its ``.meta.json``: provenance, each
-job's run identity, its rows per device and pack, NaN counts, and the device-run
-records found in its parts folder (torch version, device name, archs/s).
+the columns of every other finished job (:func:`zclib.names.variant_column`:
+``fisher_foresight``, the suite's proxies, ``fisher_channel``); a job with missing
+chunks is left out and named. It writes ``nb201_<dataset>.parquet`` (rows in the
+sample order, the metadata columns of every score table) and its ``.meta.json``:
+provenance, each job's run identity, its rows per device and pack, NaN counts, and
+the device-run records found in its parts folder (torch version, device name, archs/s).
 
 The ``all`` job's :func:`~zclib.scoring.score_archs` call writes a table of the
 same name when its own last chunk is done (the CPU job does): merge again after it.
@@ -119,7 +119,8 @@ def merge(
                 stacklevel=2,
             )
             continue
-        df.insert(df.columns.get_loc("seconds"), job.name, rows[job.proxies].to_numpy())
+        for column, proxy in zip(job.columns, job.proxies, strict=True):
+            df.insert(df.columns.get_loc("seconds"), column, rows[proxy].to_numpy())
         jobs_meta[job.name] = _job_meta(job, rows, xinfo)
     cfg = info["config"]
     meta = provenance(
@@ -148,11 +149,10 @@ def _score_columns(jobs_meta: dict) -> set[str]:
 def _job_meta(job: fjobs.Job, rows: pd.DataFrame, info: dict) -> dict:
     """What the merged meta records of one job."""
     names = info["config"]["proxies"]
-    columns = names if job.name == "all" else [job.name]
     return {
         "proxies": names,
         "variant": job.variant,
-        "columns": columns,
+        "columns": job.columns,
         "parts": chunks.parts_dir(job.out(Path("."))).as_posix(),
         "identity": info["identity"],
         "batches_sha1": info["batches"]["batches_sha1"],

@@ -304,8 +304,26 @@ def test_a_deadline_stops_between_chunks_and_the_same_call_resumes(
     monkeypatch.setattr(scoring.Scorer, "score_many", real)
     df = scoring.score_archs(ARCHS[:3], out=out, chunk_size=1, **KW)
     assert df.attrs["meta"]["n_scored_this_run"] == 2 and out.exists()
-    with pytest.raises(ValueError, match="deadline needs out"):
+    with pytest.raises(ValueError, match="deadline and first need out"):
         scoring.score_archs(ARCHS[:1], deadline=time.monotonic(), **KW)
+
+
+def test_first_scores_a_prefix_of_the_run_and_the_rest_resumes(tiny_imagenet16):
+    out = tiny_imagenet16 / "run" / "s.parquet"
+    with pytest.raises(scoring.Unfinished) as caught:
+        scoring.score_archs(ARCHS[:4], out=out, chunk_size=1, first=2, **KW)
+    assert (caught.value.done, caught.value.total, caught.value.scored) == (2, 4, 2)
+    prefix = chunks.read_parts(chunks.parts_dir(out))
+    assert sorted(a for df in prefix.values() for a in df["arch_str"]) == sorted(
+        ARCHS[:2]
+    )
+    df = scoring.score_archs(ARCHS[:4], out=out, chunk_size=1, **KW)
+    assert df.attrs["meta"]["n_scored_this_run"] == 2
+    whole = scoring.score_archs(ARCHS[:4], chunk_size=1, **KW)
+    cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
+    pd.testing.assert_frame_equal(df[cols], whole[cols])
+    with pytest.raises(ValueError, match="deadline and first need out"):
+        scoring.score_archs(ARCHS[:1], first=1, **KW)
 
 
 def test_naive_mode_does_not_take_the_device_pack(tiny_imagenet16, monkeypatch):

@@ -91,6 +91,7 @@ def score_archs(
     workers: int = 1,
     progress: bool | str = True,
     deadline: float | None = None,
+    first: int | None = None,
 ) -> pd.DataFrame:
     """Score architectures; resumable when ``out`` is given.
 
@@ -111,15 +112,20 @@ def score_archs(
         deadline: a ``time.monotonic()`` value after which no more chunks are
             started: the call then raises :class:`Unfinished` (chunks in flight
             are finished and saved first). Needs ``out``.
+        first: score only the chunks holding the first ``first`` architectures
+            (a prefix of the run, e.g. the notebooks' sample of a full-space run;
+            the run's identity stays that of all ``archs``); when chunks are left,
+            the call raises :class:`Unfinished` after them. Needs ``out``.
 
     Returns:
         One row per architecture, in the order given, with metadata columns.
 
     Raises:
-        Unfinished: the deadline passed before every chunk was scored.
+        Unfinished: the deadline passed, or ``first`` stopped the call, before
+            every chunk was scored.
     """
-    if deadline is not None and out is None:
-        raise ValueError("a deadline needs out= (the chunks done must be kept)")
+    if (deadline is not None or first is not None) and out is None:
+        raise ValueError("deadline and first need out= (the chunks must be kept)")
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
     kwargs = dict(
         dataset=dataset,
@@ -169,7 +175,8 @@ def score_archs(
                 df = None
             if df is not None:
                 done[k] = df
-    todo = [(k, c) for k, c in enumerate(arch_chunks) if k not in done]
+    n_first = len(arch_chunks) if first is None else -(-max(0, first) // chunk_size)
+    todo = [(k, c) for k, c in enumerate(arch_chunks) if k not in done and k < n_first]
     per_group = max(1, probe.pack // chunk_size)  # chunks per score_many call
     groups = [todo[i : i + per_group] for i in range(0, len(todo), per_group)]
     t_start = time.time()

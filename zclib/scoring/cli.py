@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from zclib import space
-from zclib.scoring.bulk import read_archs, score_archs
+from zclib.scoring.bulk import Unfinished, read_archs, score_archs
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -22,26 +22,35 @@ def _cmd_score(args: argparse.Namespace) -> int:
         archs = space.sample(args.n, seed=args.seed)  # the notebooks' N_ARCHS sample
     if not str(args.out).endswith((".csv", ".parquet")):
         raise ValueError(f"--out must end in .csv or .parquet, got {args.out!r}")
-    df = score_archs(
-        archs,
-        args.dataset,
-        args.proxies,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        device=args.device,
-        variant=args.variant,
-        mode=args.mode,
-        zico_batches=args.zico_batches,
-        norm=args.norm,
-        augment=args.augment,
-        stand_in=args.stand_in,
-        pack=args.pack,
-        batch_file=args.batch_file,
-        out=args.out,
-        chunk_size=args.chunk_size,
-        workers=args.workers,
-        progress=not args.quiet,
-    )
+    try:
+        df = score_archs(
+            archs,
+            args.dataset,
+            args.proxies,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            device=args.device,
+            variant=args.variant,
+            mode=args.mode,
+            zico_batches=args.zico_batches,
+            norm=args.norm,
+            augment=args.augment,
+            stand_in=args.stand_in,
+            pack=args.pack,
+            batch_file=args.batch_file,
+            out=args.out,
+            chunk_size=args.chunk_size,
+            workers=args.workers,
+            progress=not args.quiet,
+            first=args.first,
+        )
+    except Unfinished as stop:  # only --first stops a run early here
+        print(
+            f"{args.out}: the chunks of the first {args.first} archs are done "
+            f"({stop.done} of {stop.total} chunks); run without --first to finish",
+            file=sys.stderr,
+        )
+        return 0
     meta = df.attrs["meta"]
     print(
         f"wrote {args.out}: {len(df)} archs, NaN counts {meta['nan_counts']}",
@@ -103,4 +112,11 @@ def add_cli(sub) -> None:
     s.add_argument("--chunk-size", type=int, default=25)
     s.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--first",
+        type=int,
+        default=None,
+        help="score only the chunks of the first N archs (a prefix of the run, "
+        "resumable; the run stays the whole --n); the rest later",
+    )
     s.set_defaults(func=_cmd_score)

@@ -238,3 +238,14 @@ def test_progress_lines_without_a_bar(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 2 and lines[0].startswith("score x: 5/10 arch")
     assert lines[1].startswith("score x: 10/10 arch")
+
+
+def test_first_scores_every_jobs_prefix_then_the_rest_resumes(batches, tmp_path):
+    root = tmp_path / "fp32"
+    kw = dict(device="cpu", root=root, batch_dir=batches, n_archs=N, chunk_size=CHUNK)
+    record = run.run([DS], **kw, first=1)  # every job: its first chunk, none stops
+    assert not record["finished"]
+    assert [e["chunks_done"] for e in record["jobs"]] == [1] * len(jobs.plan([DS]))
+    record = run.run([DS], **kw)
+    assert record["finished"]
+    assert {e["scored"] for e in record["jobs"]} == {N - 1}  # only the rest

@@ -65,7 +65,12 @@ def _cmd_run(args) -> int:
         n_archs=args.n,
         chunk_size=args.chunk_size,
         only=args.only.split(",") if args.only else None,
+        first=args.first,
     )
+    if args.first is not None:  # done when every job's prefix is
+        need = -(-args.first // args.chunk_size)
+        done = record["jobs"] and all(e["chunks_done"] >= need for e in record["jobs"])
+        return 0 if done else UNFINISHED
     return 0 if record["finished"] else UNFINISHED
 
 
@@ -140,6 +145,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--pack", type=int, default=None, help="default: measured")
     s.add_argument("--only", default=None, help="job names: all,fisher_foresight,...")
+    s.add_argument(
+        "--first",
+        type=int,
+        default=None,
+        help="only each job's chunks of the first N cells (the rest later)",
+    )
     s.set_defaults(func=_cmd_run)
 
     s = sub.add_parser("unpack", help="add a device run's chunks (here)")

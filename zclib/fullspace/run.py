@@ -82,6 +82,7 @@ def run(
     n_archs: int | None = fjobs.N_ARCHS,
     chunk_size: int = fjobs.CHUNK_SIZE,
     only: Sequence[str] | None = None,
+    first: int | None = None,
 ) -> dict:
     """Score every job (in :func:`~zclib.fullspace.jobs.plan` order) until done or
     until the deadline; print archs/s per job and per dataset.
@@ -98,6 +99,8 @@ def run(
         n_archs: the first ``n_archs`` cells of the sample (None: all).
         chunk_size: archs per chunk (part of the run identity).
         only: job names to run (``"all"``, ``"fisher_foresight"``, ...); None: all.
+        first: score only each job's chunks of the first ``first`` cells (the
+            notebooks' sample; the run stays the whole space), job after job.
 
     Returns:
         The run's record (:func:`environment` + ``jobs``: one entry per job run,
@@ -135,15 +138,24 @@ def run(
             if deadline is not None and time.monotonic() >= deadline:
                 break
             entry = _run_job(
-                job, archs, device, root, batch_dir, deadline, workers, pack, chunk_size
+                job,
+                archs,
+                device,
+                root,
+                batch_dir,
+                deadline,
+                workers,
+                pack,
+                chunk_size,
+                first,
             )
             record["jobs"].append(entry)
             _write_record(
                 record, root, [j for j in plan if _ran(j, record)], stamp, bundle_dir
             )
             print(_job_line(entry), file=sys.stderr, flush=True)
-            if not entry["finished"]:
-                break
+            if not entry["finished"] and first is None:
+                break  # the deadline: later jobs would not start either
     finally:
         signal.signal(signal.SIGTERM, previous)
         if bundler is not None:
@@ -158,7 +170,9 @@ def run(
     return record
 
 
-def _run_job(job, archs, device, root, batch_dir, deadline, workers, pack, chunk_size):
+def _run_job(
+    job, archs, device, root, batch_dir, deadline, workers, pack, chunk_size, first
+):
     """Score one job; its entry in the run record."""
     t = time.monotonic()
     total = -(-len(archs) // chunk_size)
@@ -173,6 +187,7 @@ def _run_job(job, archs, device, root, batch_dir, deadline, workers, pack, chunk
             workers=workers,
             progress="lines",
             deadline=deadline,
+            first=first,
         )
     except scoring.Unfinished as u:
         scored, done, meta = u.scored, u.done, {}

@@ -19,7 +19,7 @@ TRAIN      := $(wildcard results/train/*.parquet)
 SPEED      := $(wildcard results/bench/*.json)
 NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
 
-.PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
+.PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format cpu-fullspace \
         clean-env gpu-prepare gpu-fullspace gpu-merge $(NOTEBOOKS)
 
 help:  ## list targets
@@ -95,6 +95,10 @@ gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, re
 	PYTHONPATH=. PYTHONUNBUFFERED=1 $(GPU_PY) -m zclib.fullspace run --device cuda \
 	    --deadline $(GPU_DEADLINE) --workers $(GPU_WORKERS) $(if $(OUT),--bundle $(OUT)) \
 	    $(GPU_ARGS)
+
+cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): the new proxies' first 1,000 cells, then everything
+	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only suite --first 1000
+	$(PY) -m zclib.fullspace run --device cpu --workers 2
 
 gpu-merge: $(STAMP)  ## add the chunks a device run returned (FROM=folder), write results/scores/fp32 tables
 	$(if $(FROM),,$(error give FROM=<the folder the device run's files came back to>))

@@ -91,8 +91,17 @@ def test_project_side_published_rows(shared_reference):
     assert len(df) == len(pd.read_csv(shared_reference / reference.PUBLISHED)) + len(
         extra
     )
-    meco = reference.published("jiang2023_meco", dataset="CIFAR-10", method="meco")
+    meco = reference.published(
+        "jiang2023_meco", "abstract_tss", dataset="CIFAR-10", method="meco"
+    )
     assert meco["value"].item() == pytest.approx(0.89)
+    # NAS-Bench-Suite-Zero's Figure 2: 13 proxies x the three NB201 datasets
+    nbsz = reference.published_wide(
+        "krishnakumar2022_nbsz", "fig2_spearman_nb201", "spearman"
+    )
+    assert nbsz.shape == (13, 3)
+    assert nbsz.loc["l2_norm", "cifar10"] == pytest.approx(0.68)
+    assert nbsz.loc["plain", "cifar100"] == pytest.approx(-0.21)
     swap = reference.published("peng2024_swap", metric="spearman")
     assert set(swap["method"]) == {"swap_regularised", "naswot"}
     assert extra["notes"].notna().all()  # every row says what it correlates against

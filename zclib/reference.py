@@ -87,8 +87,9 @@ def published(
     ``mellor2021_naswot`` (``fig3_nb201``, ``table2a_nb201_search``),
     ``cossu_course`` (``table1_rs_naswot`` ... ``table5_rea_synflow``,
     ``naswot_correlation``), ``dong2021_natsbench`` (``protocol_time_budget``);
-    from :data:`EXTRA`: ``jiang2023_meco`` (``abstract_tss``), ``peng2024_swap``
-    (``abstract_nb201``).
+    from :data:`EXTRA`: ``jiang2023_meco`` (``abstract_tss``,
+    ``table1_tss_secondary``), ``peng2024_swap`` (``abstract_nb201``),
+    ``krishnakumar2022_nbsz`` (``fig2_spearman_nb201``).
 
     Args:
         source: e.g. ``"abdelfattah2021"``.

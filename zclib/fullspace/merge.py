@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zclib import chunks, scoring
+from zclib import chunks, data, scoring
 from zclib.fileio import write_parquet_atomic, write_text_atomic
 from zclib.fullspace import jobs as fjobs
 from zclib.fullspace.bundle import RECORD_GLOB
@@ -72,6 +72,76 @@ def job_rows(
     if missing:
         return None, info
     return pd.concat(frames, ignore_index=True), info
+
+
+def read_prefix(
+    job: fjobs.Job,
+    n: int,
+    root: str | Path = fjobs.ROOT,
+    chunk_size: int = fjobs.CHUNK_SIZE,
+) -> pd.DataFrame:
+    """The rows of a job's first ``n`` cells from its parts folder, while the rest of
+    the space may still be missing (the notebooks' sample of an unfinished run).
+
+    Reads only the chunk files and ``run.json`` (no batches, no images), and checks
+    that the folder is this job's run over the whole sample: its proxies, dataset,
+    variant and the hash of the full arch list.
+
+    Raises:
+        Incomplete: chunks of the first ``n`` cells are missing (it says which and
+            how to make them).
+        ValueError: the folder holds another run.
+    """
+    space_archs = fjobs.archs()
+    archs = space_archs[:n]
+    folder = chunks.parts_dir(job.out(root))
+    want = scoring.run_identity({}, space_archs, chunk_size)["archs_sha1"]
+    guard = folder / chunks.GUARD
+    run = json.loads(guard.read_text()) if guard.exists() else {}
+    if run:
+        got = {k: run.get(k) for k in ("dataset", "proxies", "variant", "archs_sha1")}
+        expected = dict(
+            dataset=job.dataset,
+            proxies=list(job.proxies),
+            variant=job.variant,
+            archs_sha1=want,
+        )
+        if got != expected or run.get("chunk_size") != chunk_size:
+            raise ValueError(f"{folder} holds another run: {got} != {expected}")
+    n_chunks = -(-len(archs) // chunk_size)
+    frames, missing = [], []
+    for k in range(n_chunks):
+        df = chunks.read_part(chunks.part_path(folder, scoring.part_key(k)))
+        chunk = space_archs[k * chunk_size : (k + 1) * chunk_size]
+        if df is None or list(df["arch_str"]) != chunk:
+            missing.append(k)
+        else:
+            frames.append(df)
+    if missing:
+        raise Incomplete(
+            f"{job.dataset} {job.name}: {len(missing)} of the {n_chunks} chunks of the "
+            f"first {n} cells are missing in {folder} (first: chunk {missing[0]}); "
+            f"make them with `python -m zclib.fullspace run --device cpu --only "
+            f"{job.name} --first {n}` (make cpu-fullspace does it first)"
+        )
+    return pd.concat(frames, ignore_index=True).iloc[:n].reset_index(drop=True)
+
+
+def stand_in_name(job: fjobs.Job, root: str | Path = fjobs.ROOT) -> str:
+    """Which ImageNet16-120 stand-in a job's chunks were scored on, as the run
+    records in its parts folder say (``""``: real images; :data:`zclib.data.
+    UNRECORDED` when no record names one)."""
+    folder = chunks.parts_dir(job.out(root))
+    names = {
+        json.loads(f.read_text())
+        .get("batches", {})
+        .get(job.dataset, {})
+        .get("stand_in_name")
+        for f in sorted(folder.glob(RECORD_GLOB))
+    } - {None}
+    if len(names) > 1:
+        raise ValueError(f"{folder}: chunks scored on different images {names}")
+    return names.pop() if names else data.UNRECORDED
 
 
 def merge(

@@ -127,6 +127,7 @@ def run(
             "file": fjobs.batch_file(ds, batch_dir).name,
             "sha1": rec["sha1"],
             "drawn_at_commit": rec["git_commit"],
+            "stand_in_name": rec["metas"][0].get("stand_in_name", ""),
         }
     record["jobs"] = []
     stamp = record["started_utc"].replace("-", "").replace(":", "")

@@ -20,7 +20,7 @@ SPEED      := $(wildcard results/bench/*.json)
 NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
-        clean-env report test-browser chromium lab gpu-prepare gpu-fullspace gpu-merge $(NOTEBOOKS)
+        clean-env report check-report test-browser chromium lab gpu-prepare gpu-fullspace gpu-merge $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -82,11 +82,15 @@ report: $(STAMP)  ## static HTML site of the executed notebooks -> results/repor
 chromium:  ## install Debian's chromium when it is missing (the browser checks drive it)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
+check-report: $(STAMP) chromium  ## load every report page in headless Chromium; screenshots -> results/report/screenshots/
+	$(PY) -m zclib.browser check results/report
+
 test-browser: $(STAMP) chromium  ## the browser checks: report pages in Chromium, a notebook run in JupyterLab
 	$(PY) -m pytest -q -m browser
 
-lab: $(STAMP)  ## JupyterLab on 127.0.0.1 in notebooks/ (kernel zclib; saving strips outputs)
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+lab: $(STAMP)  ## JupyterLab on 127.0.0.1, opened at notebooks/ (kernel zclib; saving strips outputs)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+	    --LabApp.default_url=/lab/tree/notebooks
 
 bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference s per arch, FLOP/s vs peak -> results/bench/
 	$(PY) -m zclib speed --device cpu --out results/bench/cpu_cifar10_b64.json

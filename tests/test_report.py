@@ -236,3 +236,53 @@ def test_injected_result_paths_are_relative_inside_the_project(tmp_path):
 @pytest.mark.parametrize("name", notebooks.notebook_names())
 def test_every_notebook_has_a_key_figure(name):
     assert name in report.KEY_FIGURES
+
+
+def test_moved_lists_changed_numbers_and_statuses():
+    nb = "04_search_course_project"
+    old = report._with_status(
+        pd.DataFrame(
+            [
+                _row(nb, "same", 0.5, 0.5, 0.1, True),
+                _row(nb, "moved", 0.5, 0.5, 0.1, True),
+                _row(nb, "flip", 0.55, 0.5, 0.1, True),
+                _row(nb, "gone", 0.5, 0.5, 0.1, True),
+            ]
+        )
+    )
+    new = report._with_status(
+        pd.DataFrame(
+            [
+                _row(nb, "same", 0.5, 0.5, 0.1, True),
+                _row(nb, "moved", 0.52, 0.5, 0.1, True),
+                _row(nb, "flip", 0.65, 0.5, 0.1, False),
+                _row(nb, "new", 0.5, 0.5, 0.1, True),
+            ]
+        )
+    )
+    diff = report.moved(old, new)
+    assert dict(zip(diff["metric"], diff["change"], strict=True)) == {
+        "flip": "status",
+        "gone": "removed",
+        "moved": "moved",
+        "new": "added",
+    }
+    assert report.moved(old, old).empty
+
+
+def test_citation_and_changelog_name_the_version():
+    import tomllib
+
+    import yaml
+
+    version = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"][
+        "version"
+    ]
+    cff = yaml.safe_load((PROJECT_ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["version"] == version
+    titles = [r["title"] for r in cff["references"]]
+    assert any("Zero-Cost Proxies" in t for t in titles)
+    assert any("ZiCo" in t for t in titles)
+    assert any("Training Free Neural Architecture Search" in t for t in titles)
+    changelog = (PROJECT_ROOT / "CHANGELOG.md").read_text()
+    assert f"## v{version}" in changelog

@@ -120,7 +120,10 @@ def load_summary(results_dir: str | Path | None = None) -> pd.DataFrame:
     path = Path(results_dir or RESULTS_DIR) / SUMMARY / "summary.csv"
     if not path.exists():
         return pd.DataFrame(columns=["notebook", "status"])
-    df = pd.read_csv(path)
+    return _with_status(pd.read_csv(path))
+
+
+def _with_status(df: pd.DataFrame) -> pd.DataFrame:
     if "status" not in df:
         within = df["within"].astype(str).str.lower().map(_WITHIN)
         df["status"] = within.fillna("no tolerance")
@@ -506,11 +509,69 @@ def write_readme(results_dir: str | Path | None = None) -> Path:
     return write_text_atomic(readme_markdown(root), root / "README.md")
 
 
+KEY = ["notebook", "experiment", "metric", "dataset"]  # one published number
+
+
+def moved(old: pd.DataFrame, new: pd.DataFrame, atol: float = 1e-9) -> pd.DataFrame:
+    """The published-vs-reproduced rows that changed between two summaries (what
+    CHANGELOG.md lists per version): a reproduced value that moved by more than
+    ``atol``, a status that changed, or a number compared in only one of them.
+
+    Args:
+        old, new: :func:`load_summary` tables (e.g. at a version's tag and now).
+        atol: absolute change below which a value has not moved.
+
+    Returns:
+        ``KEY`` columns, ``old``/``new`` reproduced value and status, ``change``
+        ("moved", "status", "added", "removed"), sorted by ``KEY``.
+    """
+    cols = [*KEY, "reproduced", "status"]
+    m = old[cols].merge(
+        new[cols], on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True
+    )
+    delta = (m["reproduced_new"] - m["reproduced_old"]).abs()
+    m["change"] = np.select(
+        [
+            m["_merge"] == "left_only",
+            m["_merge"] == "right_only",
+            m["status_old"] != m["status_new"],
+            delta > atol,
+        ],
+        ["removed", "added", "status", "moved"],
+        default="",
+    )
+    out = m[m["change"] != ""].drop(columns="_merge")
+    return out.sort_values(KEY, kind="stable").reset_index(drop=True)
+
+
+def summary_at(rev: str) -> pd.DataFrame:
+    """:func:`load_summary` of the committed ``results/`` at a git revision (a
+    version tag ``v0.1.0``, a commit)."""
+    import io
+    import subprocess
+
+    rel = f"results/{SUMMARY}/summary.csv"
+    text = subprocess.run(
+        ["git", "show", f"{rev}:{rel}"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return _with_status(pd.read_csv(io.StringIO(text)))
+
+
 def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     ap.add_argument(
         "--results-dir", default=None, help="results root (default results/)"
     )
     ap.add_argument("--out", default=None, help="site folder (default results/report)")
+    ap.add_argument(
+        "--moved-since",
+        metavar="REV",
+        help="list the published-vs-reproduced numbers that changed since a git "
+        "revision (a version tag) and exit (for CHANGELOG.md)",
+    )
     ap.add_argument(
         "--readme",
         action="store_true",
@@ -520,6 +581,10 @@ def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if args.moved_since:
+        diff = moved(summary_at(args.moved_since), load_summary(args.results_dir))
+        print(diff.to_string(index=False) if len(diff) else "no number moved")
+        return 0
     if args.readme:
         print(f"[report] {write_readme(args.results_dir)}", file=sys.stderr)
         return 0

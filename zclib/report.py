@@ -308,7 +308,7 @@ def provenance_html(prov: dict, source: str) -> str:
         if paths:
             rows.append(("benchmark", _code_list(dict.fromkeys(sorted(paths), ""))))
         device = prov.get("DEVICE")
-        rows.append(("device", html.escape(str(device or "cpu (not a parameter)"))))
+        rows.append(("device", html.escape(str(device or "not recorded"))))
     else:
         rows.append(("numbers", "not recorded (no numbers.json)"))
     body = "; ".join(f"<b>{k}</b>: {v}" for k, v in rows)

@@ -7,8 +7,9 @@ opens 00_data_check at smoke size (parameters injected by papermill without
 executing), the notebook runs on the ``zclib`` kernel, Run All from the Run menu,
 the kernel goes idle, File > Save. Measured here (2 busy cores): server up in
 ~7 s, Run All ~45-55 s with an empty image cache (the decoding bar shows), ~70 s
-for the test; the limit is :data:`RUN_ALL_LIMIT`. The server is stopped by the
-context manager in every case. Skipped without chromium or the [browser] extra.
+for the test; the limit is :data:`RUN_ALL_LIMIT`. The server is stopped at the
+fixture's teardown in every case (the last test shows it on a failing body).
+Skipped without chromium or the [browser] extra.
 """
 
 from __future__ import annotations
@@ -54,11 +55,24 @@ def prepared(tmp_path, chromium):
     return root
 
 
-def _env(tmp_path, monkeypatch):
+@pytest.fixture
+def start_lab(prepared, tmp_path, monkeypatch):
+    """``start_lab(*args)``: JupyterLab on the prepared root (an empty image cache
+    in its environment), stopped at teardown whatever the test did; waits at most
+    120 s for the server (:func:`zclib.browser.lab_server`)."""
+    import contextlib
     import os
 
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "cache"))
-    return dict(os.environ)
+    with contextlib.ExitStack() as stack:
+
+        def start(*args: str) -> browser.Lab:
+            server = browser.lab_server(
+                prepared, env=dict(os.environ), args=args, start_timeout=120
+            )
+            return stack.enter_context(server)
+
+        yield start
 
 
 def _closed(lab) -> bool:
@@ -67,13 +81,12 @@ def _closed(lab) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_run_all_through_the_ui(prepared, tmp_path, monkeypatch):
-    with browser.lab_server(prepared, env=_env(tmp_path, monkeypatch)) as lab:
-        assert lab.url.startswith("http://127.0.0.1:")
-        with browser.browser() as b:
-            page = b.new_page(viewport=browser.VIEWPORT)
-            run = browser.run_in_lab(page, lab, f"{NAME}.ipynb", timeout=RUN_ALL_LIMIT)
-    assert _closed(lab)
+def test_run_all_through_the_ui(start_lab, tmp_path):
+    lab = start_lab()
+    assert lab.url.startswith("http://127.0.0.1:")
+    with browser.browser() as b:
+        page = b.new_page(viewport=browser.VIEWPORT)
+        run = browser.run_in_lab(page, lab, f"{NAME}.ipynb", timeout=RUN_ALL_LIMIT)
     assert run.kernel == "zclib"
     assert run.errors == []
     assert run.n_code_cells > 5 and run.n_unrun == 0
@@ -90,15 +103,18 @@ def test_run_all_through_the_ui(prepared, tmp_path, monkeypatch):
     assert (tmp_path / "out" / "numbers.json").is_file()  # where RESULTS_DIR said
 
 
-def test_fails_when_the_kernel_is_not_registered(prepared, tmp_path, monkeypatch):
-    hide = ("--KernelSpecManager.allowed_kernelspecs=python3",)
-    with browser.lab_server(
-        prepared, env=_env(tmp_path, monkeypatch), args=hide
-    ) as lab:
-        with browser.browser() as b:
-            page = b.new_page(viewport=browser.VIEWPORT)
-            # JupyterLab falls back to the only kernel left, or asks: either fails
-            match = r"runs on kernel 'python3', not 'zclib'|'zclib' is not registered"
-            with pytest.raises(browser.LabError, match=match):
-                browser.run_in_lab(page, lab, f"{NAME}.ipynb", timeout=60)
+def test_fails_when_the_kernel_is_not_registered(start_lab):
+    lab = start_lab("--KernelSpecManager.allowed_kernelspecs=python3")
+    with browser.browser() as b:
+        page = b.new_page(viewport=browser.VIEWPORT)
+        # JupyterLab falls back to the only kernel left, or asks: either fails
+        match = r"runs on kernel 'python3', not 'zclib'|'zclib' is not registered"
+        with pytest.raises(browser.LabError, match=match):
+            browser.run_in_lab(page, lab, f"{NAME}.ipynb", timeout=60)
+
+
+def test_the_server_is_stopped_when_the_test_fails(prepared, tmp_path):
+    with pytest.raises(RuntimeError, match="test body failed"):
+        with browser.lab_server(prepared) as lab:
+            raise RuntimeError("test body failed")
     assert _closed(lab)

@@ -16,7 +16,7 @@ import shutil
 import nbformat
 import pytest
 
-from zclib import browser, notebooks, report
+from zclib import browser, findings, notebooks, report
 from zclib.paths import RESULTS_DIR
 
 pytestmark = pytest.mark.browser
@@ -39,7 +39,7 @@ def results_root(tmp_path_factory, chromium):
     for name in notebooks.notebook_names():
         src, dest = RESULTS_DIR / name, root / name
         dest.mkdir()
-        for f in ["numbers.json", "summary.csv", f"{report.KEY_FIGURES[name]}.png"]:
+        for f in ["numbers.json", "summary.csv", f"{findings.KEY_FIGURES[name]}.png"]:
             if (src / f).is_file():
                 shutil.copyfile(src / f, dest / f)
     notebooks.run(EXECUTED, smoke=True, results_dir=root)

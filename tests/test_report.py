@@ -2,7 +2,8 @@
 
     .venv/bin/python -m pytest -q tests/test_report.py
 
-The pages are checked in a real browser by tests/test_browser.py.
+The front pages' data (counts, findings, README) come from zclib.findings; the
+pages are checked in a real browser by tests/test_browser.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from zclib import jupyter, notebooks, plotting, records, report
+from zclib import findings, jupyter, notebooks, plotting, records, report
 from zclib.paths import PROJECT_ROOT, RESULTS_DIR
 
 # a 1x1 PNG, as an image output of an executed notebook
@@ -26,8 +27,8 @@ PNG = (
 
 
 def _summary_csv(root: Path, rows: list[dict]) -> None:
-    (root / report.SUMMARY).mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(root / report.SUMMARY / "summary.csv", index=False)
+    (root / findings.SUMMARY).mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(root / findings.SUMMARY / "summary.csv", index=False)
 
 
 def _row(nb, metric, reproduced, published, tol, within, stand_in=False):
@@ -73,7 +74,7 @@ def _executed(root: Path, name: str, smoke: bool, error: bool = False) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, d / f"{name}.ipynb")
     records.record(name, [], {"DEVICE": "cpu", "SEED": 0}, results_dir=d)
-    (d / f"{report.KEY_FIGURES[name]}.png").write_bytes(b"png")
+    (d / f"{findings.KEY_FIGURES[name]}.png").write_bytes(b"png")
     return d / f"{name}.ipynb"
 
 
@@ -88,10 +89,10 @@ def test_status_from_within_and_counts(tmp_path):
             _row(nb, "d", 0.6, 0.5, None, None, stand_in=True),
         ],
     )
-    s = report.load_summary(tmp_path)
+    s = findings.load_summary(tmp_path)
     assert list(s["status"]) == ["within", "outside", "outside", "no tolerance"]
-    assert report.status_counts(s) == {"within": 1, "outside": 2, "no tolerance": 1}
-    text = report.finding(s)
+    assert findings.status_counts(s) == {"within": 1, "outside": 2, "no tolerance": 1}
+    text = findings.finding(s)
     assert text.startswith("4 published numbers compared: 1 within tolerance, 2 ")
     assert "(1 on stand-in data)" in text
     assert "furthest off is b on cifar10 (ours 0.9, published 0.5)" in text
@@ -100,14 +101,14 @@ def test_status_from_within_and_counts(tmp_path):
 def test_summary_status_column_wins(tmp_path):
     row = _row("04_search_course_project", "a", 1.0, 0.0, 0.1, False)
     _summary_csv(tmp_path, [{**row, "status": "explained"}])
-    s = report.load_summary(tmp_path)
-    assert report.status_counts(s) == {"explained": 1}
-    assert "outside" not in report.finding(s)
+    s = findings.load_summary(tmp_path)
+    assert findings.status_counts(s) == {"explained": 1}
+    assert "outside" not in findings.finding(s)
 
 
 def test_finding_without_published_numbers():
     empty = pd.DataFrame(columns=["notebook", "status"])
-    assert report.finding(empty, 24).startswith("Records 24 numbers")
+    assert findings.finding(empty, 24).startswith("Records 24 numbers")
 
 
 def test_build_offline_pages_with_provenance(tmp_path):
@@ -121,7 +122,7 @@ def test_build_offline_pages_with_provenance(tmp_path):
     front = index.read_text()
     assert "<td>within</td><td>1</td>" in front
     for ex in ("00_data_check", "01_table_spearman_nb201"):
-        src = f"figures/{ex}/{report.KEY_FIGURES[ex]}.png"
+        src = f"figures/{ex}/{findings.KEY_FIGURES[ex]}.png"
         assert f'src="{src}"' in front and (out / src).is_file()
         assert f'href="notebooks/{ex}.html"' in front
     assert "(not executed: no page)" in front  # 02 ... have no executed copy
@@ -164,14 +165,15 @@ def test_committed_readme_embeds_every_key_figure():
     """results/README.md shows each exhibit's committed figure and finding
     (regenerate with `python -m zclib report --readme` when results change)."""
     readme = (RESULTS_DIR / "README.md").read_text()
-    for ex in report.exhibits():
+    for ex in findings.exhibits():
         assert f"## {ex.title}" in readme
         if ex.figure is not None:
             rel = ex.figure.relative_to(RESULTS_DIR).as_posix()
             assert f"]({rel})" in readme and (RESULTS_DIR / rel).is_file()
-    for s, n in report.status_counts(report.load_summary()).items():
+    for s, n in findings.status_counts(findings.load_summary()).items():
         assert f"| {s} | {n} |" in readme
-    assert readme == report.readme_markdown(), "stale: python -m zclib report --readme"
+    stale = "stale: python -m zclib report --readme"
+    assert readme == findings.readme_markdown(), stale
 
 
 class _Manager:
@@ -235,12 +237,12 @@ def test_injected_result_paths_are_relative_inside_the_project(tmp_path):
 
 @pytest.mark.parametrize("name", notebooks.notebook_names())
 def test_every_notebook_has_a_key_figure(name):
-    assert name in report.KEY_FIGURES
+    assert name in findings.KEY_FIGURES
 
 
 def test_moved_lists_changed_numbers_and_statuses():
     nb = "04_search_course_project"
-    old = report._with_status(
+    old = findings._with_status(
         pd.DataFrame(
             [
                 _row(nb, "same", 0.5, 0.5, 0.1, True),
@@ -250,7 +252,7 @@ def test_moved_lists_changed_numbers_and_statuses():
             ]
         )
     )
-    new = report._with_status(
+    new = findings._with_status(
         pd.DataFrame(
             [
                 _row(nb, "same", 0.5, 0.5, 0.1, True),
@@ -260,14 +262,14 @@ def test_moved_lists_changed_numbers_and_statuses():
             ]
         )
     )
-    diff = report.moved(old, new)
+    diff = findings.moved(old, new)
     assert dict(zip(diff["metric"], diff["change"], strict=True)) == {
         "flip": "status",
         "gone": "removed",
         "moved": "moved",
         "new": "added",
     }
-    assert report.moved(old, old).empty
+    assert findings.moved(old, old).empty
 
 
 def test_citation_and_changelog_name_the_version():

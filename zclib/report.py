@@ -1,58 +1,34 @@
-"""The study as a static site and as a page for a code-hosting site.
+"""The study as a static site: ``make report``.
 
     python -m zclib report                              # results/ -> results/report/
     python -m zclib report --results-dir results/smoke  # from `make smoke` (tests)
     python -m zclib report --readme                     # results/README.md only
+    python -m zclib report --moved-since v0.1.0         # numbers that changed
 
 :func:`build` writes ``index.html`` (the summary's counts by status, every
-exhibit's key figure with its one-sentence finding, links), one page per executed
-notebook (``notebooks/<name>.html``, nbconvert's lab template in an offline form:
-no require.js, MathJax or widget scripts from a CDN) and the provenance (commit,
-data, device) on every page. :func:`write_readme` writes ``results/README.md``,
-the same front page in markdown with the committed figures embedded.
-
-Everything the front pages say comes from data: the counts and findings from the
-summary notebook's ``99_summary/summary.csv`` (:func:`load_summary`), the titles
-from the notebooks' title cells, the provenance from each ``numbers.json``.
-Deviation from nbconvert's default HTML: no MathJax (the notebooks hold no TeX),
-and a widget output (tqdm's bar in Jupyter) shows its text form, since no widget
-manager is shipped.
+exhibit's key figure with its one-sentence finding, links: :mod:`zclib.findings`),
+one page per executed notebook (``notebooks/<name>.html``, nbconvert's lab
+template in an offline form: no require.js, MathJax or widget scripts from a CDN)
+and the provenance (commit, data, device) on every page; a smoke run is flagged
+on every page. Deviation from nbconvert's default HTML: no MathJax (the notebooks
+hold no TeX), and a widget output (tqdm's bar in Jupyter) shows its text form,
+since no widget manager is shipped.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
-import json
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from zclib.paths import PROJECT_ROOT, RESULTS_DIR
+from zclib import findings
+from zclib.paths import RESULTS_DIR
 from zclib.provenance import git_commit, portable_path
 
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-# the one figure of each exhibit the front pages show (a PNG stem in its folder)
-KEY_FIGURES = {
-    "00_data_check": "accuracy_hist",
-    "01_table_spearman_nb201": "reproduced_vs_published",
-    "02_zico_vs_params": "zico_minus_params_bootstrap",
-    "03_naswot_correlation": "naswot_vs_accuracy",
-    "04_search_course_project": "course_tables_published_vs_ours",
-    "05_search_baselines_time_budget": "best_so_far_vs_time",
-    "06_search_zero_cost_speedup": "best_so_far_vs_trained_models",
-    "07_econas_reduced_training": "fig1_correlation_vs_cost",
-    "99_summary": "published_vs_reproduced",
-}
-SUMMARY = "99_summary"
-# statuses in the order the counts are shown; a status the summary adds later
-# (issue 16: explained, pending, ...) is listed after these
-STATUS_ORDER = ("within", "consistent within sampling error", "explained")
-STATUS_ORDER += ("pending", "outside", "no tolerance")
 OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
@@ -62,6 +38,8 @@ OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block body_header -%}{{ super() }}{{ resources.zclib_header }}{%- endblock -%}
 {% block error -%}<div class="zclib-cell-error">{{ super() }}</div>{%- endblock %}
 """
+
+
 CSS = """
 body { font-family: system-ui, sans-serif; line-height: 1.45; }
 .zclib-nav, .zclib-prov { max-width: 1100px; margin: 0.6em auto; padding: 0.5em 1em;
@@ -84,172 +62,7 @@ main.zclib-front { max-width: 1100px; margin: 0 auto; padding: 0 1em 3em; }
 """
 
 
-@dataclass(frozen=True)
-class Exhibit:
-    """One notebook as the front pages show it.
-
-    Attributes:
-        name: notebook stem.
-        title: its title cell's first line, without ``# ``.
-        finding: one sentence from the summary's rows (or its record count).
-        figure: the key figure's PNG under the results root, or None if absent.
-        executed: the executed notebook under the results root, or None.
-        smoke: the parameters of :data:`zclib.notebooks.SMOKE` it ran with ({}:
-            a run at the study's size).
-    """
-
-    name: str
-    title: str
-    finding: str
-    figure: Path | None
-    executed: Path | None
-    smoke: dict
-
-
-def load_summary(results_dir: str | Path | None = None) -> pd.DataFrame:
-    """The summary notebook's table (``<root>/99_summary/summary.csv``) with a
-    ``status`` column: the summary's own where it has one, else from ``within``
-    (True: within, False: outside, empty: no tolerance).
-
-    Args:
-        results_dir: results root (default ``results/``).
-
-    Returns:
-        One row per published number; an empty frame if the summary has not run.
-    """
-    path = Path(results_dir or RESULTS_DIR) / SUMMARY / "summary.csv"
-    if not path.exists():
-        return pd.DataFrame(columns=["notebook", "status"])
-    return _with_status(pd.read_csv(path))
-
-
-def _with_status(df: pd.DataFrame) -> pd.DataFrame:
-    if "status" not in df:
-        within = df["within"].astype(str).str.lower().map(_WITHIN)
-        df["status"] = within.fillna("no tolerance")
-    return df
-
-
-_WITHIN = {"true": "within", "false": "outside"}  # summary.csv's within column
-
-
-def status_counts(summary: pd.DataFrame) -> dict[str, int]:
-    """Rows per status, in :data:`STATUS_ORDER` (then any other status, sorted);
-    statuses with no row are left out.
-
-    Args:
-        summary: :func:`load_summary`'s table.
-
-    Returns:
-        ``{status: count}``.
-    """
-    counts = summary["status"].value_counts() if len(summary) else pd.Series()
-    order = [s for s in STATUS_ORDER if s in counts]
-    order += sorted(s for s in counts.index if s not in STATUS_ORDER)
-    return {s: int(counts[s]) for s in order}
-
-
-def finding(rows: pd.DataFrame, n_recorded: int = 0) -> str:
-    """One sentence on how an exhibit's published numbers came out.
-
-    Args:
-        rows: the summary's rows of one notebook (:func:`load_summary`).
-        n_recorded: numbers the notebook recorded (said when none is compared).
-
-    Returns:
-        e.g. "33 published numbers compared: 15 within tolerance, 10 outside and 8
-        without a stated tolerance (...); the furthest off is fisher:... on
-        cifar10 (ours 0.542, published 0.36)."
-    """
-    if not len(rows):
-        return (
-            f"Records {n_recorded} numbers of its own; none has a published "
-            "counterpart to compare with."
-        )
-    counts = status_counts(rows)
-    parts = [f"{n} {_status_phrase(s)}" for s, n in counts.items()]
-    text = f"{len(rows)} published numbers compared: " + _join(parts)
-    n_stand_in = int(rows["stand_in"].fillna(False).astype(bool).sum())
-    if n_stand_in:
-        text += f" ({n_stand_in} on stand-in data)"
-    out = rows[rows["status"] == "outside"]
-    if len(out):
-        tol = out["tolerance"].astype(float).replace(0, np.nan)
-        off = (out["delta"].astype(float).abs() / tol).fillna(0.0)
-        worst = out.loc[off.idxmax()]
-        text += (
-            f"; the furthest off is {worst['metric']} on {worst['dataset']} "
-            f"(ours {worst['reproduced']:.3g}, published {worst['published']:.3g})"
-        )
-    return text + "."
-
-
-def _status_phrase(status: str) -> str:
-    return {
-        "within": "within tolerance",
-        "outside": "outside",
-        "no tolerance": "without a stated tolerance",
-    }.get(status, status)
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def notebook_title(name: str) -> str:
-    """The first line of a notebook's title cell, without ``# ``."""
-    nb = json.loads((NOTEBOOK_DIR / f"{name}.ipynb").read_text())
-    first = "".join(nb["cells"][0]["source"]).splitlines()[0]
-    return first.lstrip("# ").strip()
-
-
-def exhibits(results_dir: str | Path | None = None) -> list[Exhibit]:
-    """Every notebook of the study, in reading order, as the front pages show it.
-
-    Args:
-        results_dir: results root (default ``results/``).
-    """
-    from zclib import notebooks
-
-    root = Path(results_dir or RESULTS_DIR)
-    summary = load_summary(root)
-    out = []
-    for name in notebooks.notebook_names():
-        numbers = root / name / "numbers.json"
-        n_rec = (
-            len(json.loads(numbers.read_text())["numbers"]) if numbers.is_file() else 0
-        )
-        rows = summary[summary["notebook"] == name]
-        if name == SUMMARY:
-            text = _summary_sentence(summary)
-        else:
-            text = finding(rows, n_rec)
-        fig = root / name / f"{KEY_FIGURES.get(name, '')}.png"
-        executed = root / name / f"{name}.ipynb"
-        out.append(
-            Exhibit(
-                name=name,
-                title=notebook_title(name),
-                finding=text,
-                figure=fig if fig.is_file() else None,
-                executed=executed if executed.is_file() else None,
-                smoke=smoke_parameters(executed) if executed.is_file() else {},
-            )
-        )
-    return out
-
-
-def smoke_parameters(executed: Path) -> dict:
-    """The smoke sizes (:data:`zclib.notebooks.SMOKE`) an executed notebook was
-    given, from the parameters papermill recorded in it ({}: none)."""
-    from zclib.notebooks import SMOKE
-
-    nb = json.loads(Path(executed).read_text())
-    given = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
-    return {k: v for k, v in given.items() if k in SMOKE and SMOKE[k] == v}
-
-
-def smoke_banner(exs: list[Exhibit]) -> str:
+def smoke_banner(exs: list[findings.Exhibit]) -> str:
     """A warning box when any page was built from a smoke run ('' otherwise)."""
     sizes = {}
     for ex in exs:
@@ -262,23 +75,6 @@ def smoke_banner(exs: list[Exhibit]) -> str:
         ": these pages test the code; their numbers are not the study's results "
         "(<code>make reproduce && make report</code> builds those).</div>"
     )
-
-
-def _summary_sentence(summary: pd.DataFrame) -> str:
-    if not len(summary):
-        return "The summary has not been run: no published numbers gathered yet."
-    counts = status_counts(summary)
-    return (
-        f"All {len(summary)} published numbers beside ours: "
-        + _join([f"{n} {_status_phrase(s)}" for s, n in counts.items()])
-        + "."
-    )
-
-
-def provenance_of(name: str, results_dir: str | Path | None = None) -> dict:
-    """The provenance ``<root>/<name>/numbers.json`` records ({} if absent)."""
-    path = Path(results_dir or RESULTS_DIR) / name / "numbers.json"
-    return json.loads(path.read_text())["provenance"] if path.exists() else {}
 
 
 def provenance_html(prov: dict, source: str) -> str:
@@ -330,7 +126,7 @@ def _code_list(d: dict) -> str:
     return ", ".join(items)
 
 
-def _nav(prefix: str, exs: list[Exhibit], current: str | None) -> str:
+def _nav(prefix: str, exs: list[findings.Exhibit], current: str | None) -> str:
     links = [f'<a href="{prefix}index.html">Front page</a>']
     for ex in exs:
         if ex.executed is None:
@@ -398,7 +194,7 @@ def build(
         if p.name != "screenshots":
             shutil.rmtree(p) if p.is_dir() else p.unlink()
     (out / "notebooks").mkdir()
-    exs = exhibits(root)
+    exs = findings.exhibits(root)
     for ex in exs:
         if ex.figure is not None:
             dest = out / "figures" / ex.name / ex.figure.name
@@ -408,27 +204,27 @@ def build(
             header = (
                 _nav("../", exs, ex.name)
                 + smoke_banner(exs)
-                + provenance_html(provenance_of(ex.name, root), source)
+                + provenance_html(findings.provenance_of(ex.name, root), source)
             )
             page = notebook_html(ex.executed, header)
             (out / "notebooks" / f"{ex.name}.html").write_text(page)
     index = out / "index.html"
-    index.write_text(front_page_html(exs, load_summary(root), root, source))
+    index.write_text(front_page_html(exs, findings.load_summary(root), root, source))
     return index
 
 
 def front_page_html(
-    exs: list[Exhibit], summary: pd.DataFrame, root: Path, source: str
+    exs: list[findings.Exhibit], summary: pd.DataFrame, root: Path, source: str
 ) -> str:
     """The site's front page (links relative to the site's root).
 
     Args:
-        exs: :func:`exhibits`.
-        summary: :func:`load_summary`.
+        exs: :func:`zclib.findings.exhibits`.
+        summary: :func:`zclib.findings.load_summary`.
         root: the results root (for the summary's provenance).
         source: the results folder as shown.
     """
-    counts = status_counts(summary)
+    counts = findings.status_counts(summary)
     rows = "".join(
         f"<tr><td>{html.escape(s)}</td><td>{n}</td></tr>" for s, n in counts.items()
     )
@@ -440,7 +236,7 @@ def front_page_html(
         f"<style>{CSS}</style></head><body>",
         _nav("", exs, None),
         smoke_banner(exs),
-        provenance_html(provenance_of(SUMMARY, root), source),
+        provenance_html(findings.provenance_of(findings.SUMMARY, root), source),
         '<main class="zclib-front">',
         "<h1>Training-free NAS on NATS-Bench: published vs reproduced</h1>",
         f"<p>{len(summary)} published numbers set beside ours, by status:</p>",
@@ -466,101 +262,6 @@ def front_page_html(
     return "\n".join(parts)
 
 
-def readme_markdown(results_dir: str | Path | None = None) -> str:
-    """``results/README.md``: counts by status, then every exhibit's key figure
-    with its finding, as a code-hosting site shows markdown (paths relative to
-    ``results/``).
-
-    Args:
-        results_dir: results root (default ``results/``, the committed results).
-    """
-    root = Path(results_dir or RESULTS_DIR)
-    summary = load_summary(root)
-    lines = [
-        "# Results: published vs reproduced",
-        "",
-        "Written by `make report` (`python -m zclib report --readme`) from the "
-        "committed results; the full table is "
-        f"[`{SUMMARY}/summary.md`]({SUMMARY}/summary.md), each notebook's numbers "
-        "with provenance are in `<notebook>/numbers.json`. The executed notebooks "
-        "are not in git: `make reproduce && make report` builds them as a static "
-        "site in `results/report/`.",
-        "",
-        "| status | numbers |",
-        "| --- | ---: |",
-        *[f"| {s} | {n} |" for s, n in status_counts(summary).items()],
-        "",
-    ]
-    for ex in exhibits(root):
-        lines += [f"## {ex.title}", "", ex.finding, ""]
-        if ex.figure is not None:
-            rel = ex.figure.relative_to(root).as_posix()
-            lines += [f"![{ex.name}: {ex.figure.stem}]({rel})", ""]
-        nb = f"notebooks/{ex.name}.ipynb"
-        lines += [f"Notebook: [`{nb}`](../{nb})", ""]
-    return "\n".join(lines)
-
-
-def write_readme(results_dir: str | Path | None = None) -> Path:
-    """Write :func:`readme_markdown` to ``<root>/README.md``; returns its path."""
-    from zclib.fileio import write_text_atomic
-
-    root = Path(results_dir or RESULTS_DIR)
-    return write_text_atomic(readme_markdown(root), root / "README.md")
-
-
-KEY = ["notebook", "experiment", "metric", "dataset"]  # one published number
-
-
-def moved(old: pd.DataFrame, new: pd.DataFrame, atol: float = 1e-9) -> pd.DataFrame:
-    """The published-vs-reproduced rows that changed between two summaries (what
-    CHANGELOG.md lists per version): a reproduced value that moved by more than
-    ``atol``, a status that changed, or a number compared in only one of them.
-
-    Args:
-        old, new: :func:`load_summary` tables (e.g. at a version's tag and now).
-        atol: absolute change below which a value has not moved.
-
-    Returns:
-        ``KEY`` columns, ``old``/``new`` reproduced value and status, ``change``
-        ("moved", "status", "added", "removed"), sorted by ``KEY``.
-    """
-    cols = [*KEY, "reproduced", "status"]
-    m = old[cols].merge(
-        new[cols], on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True
-    )
-    delta = (m["reproduced_new"] - m["reproduced_old"]).abs()
-    m["change"] = np.select(
-        [
-            m["_merge"] == "left_only",
-            m["_merge"] == "right_only",
-            m["status_old"] != m["status_new"],
-            delta > atol,
-        ],
-        ["removed", "added", "status", "moved"],
-        default="",
-    )
-    out = m[m["change"] != ""].drop(columns="_merge")
-    return out.sort_values(KEY, kind="stable").reset_index(drop=True)
-
-
-def summary_at(rev: str) -> pd.DataFrame:
-    """:func:`load_summary` of the committed ``results/`` at a git revision (a
-    version tag ``v0.1.0``, a commit)."""
-    import io
-    import subprocess
-
-    rel = f"results/{SUMMARY}/summary.csv"
-    text = subprocess.run(
-        ["git", "show", f"{rev}:{rel}"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return _with_status(pd.read_csv(io.StringIO(text)))
-
-
 def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     ap.add_argument(
         "--results-dir", default=None, help="results root (default results/)"
@@ -582,11 +283,14 @@ def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     if args.moved_since:
-        diff = moved(summary_at(args.moved_since), load_summary(args.results_dir))
+        diff = findings.moved(
+            findings.summary_at(args.moved_since),
+            findings.load_summary(args.results_dir),
+        )
         print(diff.to_string(index=False) if len(diff) else "no number moved")
         return 0
     if args.readme:
-        print(f"[report] {write_readme(args.results_dir)}", file=sys.stderr)
+        print(f"[report] {findings.write_readme(args.results_dir)}", file=sys.stderr)
         return 0
     index = build(args.results_dir, args.out)
     pages = sorted(p.name for p in (index.parent / "notebooks").glob("*.html"))
@@ -608,7 +312,3 @@ def main(argv: list[str] | None = None) -> int:
     return _cmd_report(
         _arguments(argparse.ArgumentParser(prog="zclib report")).parse_args(argv)
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

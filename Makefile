@@ -19,8 +19,9 @@ TRAIN      := $(wildcard results/train/*.parquet)
 SPEED      := $(wildcard results/bench/*.json)
 NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
 
-.PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format cpu-fullspace \
-        clean-env gpu-prepare gpu-fullspace gpu-merge $(NOTEBOOKS)
+.PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
+        cpu-fullspace clean-env report check-report test-browser chromium lab gpu-prepare \
+        gpu-fullspace gpu-merge $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,11 +30,13 @@ help:  ## list targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -e '.[dev,notebooks]'
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (zclib)" >/dev/null
+	$(PY) -m pip install -qq -e '.[dev,notebooks,browser]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (zclib)" \
+	    --env ZCLIB_RESULTS_DIR results/interactive >/dev/null
+	$(PY) -m zclib.jupyter install --prefix $(VENV)
 	touch $(STAMP)
 
-env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks], Jupyter kernel "zclib")
+env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks,browser], Jupyter kernel "zclib", strip-on-save hook)
 
 data: $(STAMP)  ## report which images and benchmark tables are found, and where
 	$(PY) -m zclib data
@@ -68,6 +71,27 @@ $(DONE)/04_search_course_project $(DONE)/05_search_baselines_time_budget \
 $(DONE)/06_search_zero_cost_speedup: $(SCORES) $(SPEED)
 $(DONE)/07_econas_reduced_training: $(SCORES) $(TRAIN)
 $(DONE)/99_summary: $(NUMBERS)
+
+# -- the static report (results/report/, git-ignored) and the real-browser checks.
+# REPORT_FROM=results/smoke builds it from `make smoke` (tiny sizes, flagged on every page).
+REPORT_FROM ?= results
+
+report: $(STAMP)  ## static HTML site of the executed notebooks -> results/report/; results/README.md
+	$(PY) -m zclib report --results-dir $(REPORT_FROM)
+	$(if $(filter results,$(REPORT_FROM)),$(PY) -m zclib report --readme)
+
+chromium:  ## install Debian's chromium when it is missing (the browser checks drive it)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+check-report: $(STAMP) chromium  ## load every report page in headless Chromium; screenshots -> results/report/screenshots/
+	$(PY) -m zclib.browser check results/report
+
+test-browser: $(STAMP) chromium  ## the browser checks: report pages in Chromium, a notebook run in JupyterLab
+	$(PY) -m pytest -q -m browser
+
+lab: $(STAMP)  ## JupyterLab on 127.0.0.1, opened at notebooks/ (kernel zclib; saving strips outputs)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+	    --LabApp.default_url=/lab/tree/notebooks
 
 bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference s per arch, FLOP/s vs peak -> results/bench/
 	$(PY) -m zclib speed --device cpu --out results/bench/cpu_cifar10_b64.json

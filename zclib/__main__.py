@@ -7,6 +7,7 @@ r"""Command line for the long-running jobs: ``python -m zclib <command> ...``.
     python -m zclib speed --dataset cifar10 --n 10 --packs 2,4,8 --out speed.json
     python -m zclib train --n 20 --setting r8c4e20 --out runs.parquet
     python -m zclib notebooks --smoke --only 01_table_spearman_nb201 --results-dir D
+    python -m zclib report --results-dir results/smoke
     python -m zclib verify-scores --n 20
 
 Commands (``python -m zclib <command> --help`` for the options):
@@ -18,6 +19,7 @@ Commands (``python -m zclib <command> --help`` for the options):
   against a matmul peak, a profile (:mod:`zclib.speed`);
 - ``train``: reduced-training (EcoNAS) runs, resumable (:mod:`zclib.train`);
 - ``notebooks``: run the notebooks headless with papermill (:mod:`zclib.notebooks`);
+- ``report``: the static HTML site of the executed notebooks (:mod:`zclib.report`);
 - ``verify-scores``: recompute a sample of the shipped scores (:mod:`zclib.verify`).
 
 Each command's module registers it with ``add_cli(sub)`` (:data:`COMMANDS`). A user's
@@ -31,10 +33,10 @@ import argparse
 import pickle
 import sys
 
-from zclib import commands, notebooks, scoring, speed, train, verify
+from zclib import commands, notebooks, report, scoring, speed, train, verify
 
 # Modules with add_cli(sub), in the order their commands are listed in --help.
-COMMANDS = (commands, scoring, speed, train, notebooks, verify)
+COMMANDS = (commands, scoring, speed, train, notebooks, report, verify)
 # What a user's mistake raises: bad values, missing files, a refused dataset pickle.
 USER_ERRORS = (
     ValueError,

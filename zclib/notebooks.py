@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
 from pathlib import Path
@@ -92,15 +93,16 @@ def run(
     if not src.exists():
         raise FileNotFoundError(f"no notebook {src}; have {notebook_names()}")
     declared = declared_parameters(src)
-    root = Path(results_dir) if results_dir else RESULTS_DIR
+    # absolute: the notebook runs in notebooks/, a relative path would land there
+    root = Path(results_dir).absolute() if results_dir else RESULTS_DIR
     out_dir = root / name
     out_dir.mkdir(parents=True, exist_ok=True)
     p = {k: v for k, v in SMOKE.items() if k in declared} if smoke else {}
     p.update(params or {})
     if "RESULTS_DIR" in declared:
-        p["RESULTS_DIR"] = str(out_dir)
+        p["RESULTS_DIR"] = _param_path(out_dir)
     if "RESULTS_ROOT" in declared:
-        p["RESULTS_ROOT"] = str(root)
+        p["RESULTS_ROOT"] = _param_path(root)
     dest = out_dir / f"{name}.ipynb"
     pm.execute_notebook(
         str(src),
@@ -111,6 +113,16 @@ def run(
         progress_bar=False,
     )
     return dest
+
+
+def _param_path(path: Path) -> str:
+    """A folder as the injected parameters cell shows it: relative to notebooks/
+    (the kernel's working directory) inside the project, so an executed copy shows
+    no machine's absolute path; absolute outside it (a temporary folder)."""
+    path = Path(path).absolute()
+    if PROJECT_ROOT == path or PROJECT_ROOT in path.parents:
+        return os.path.relpath(path, NOTEBOOK_DIR)
+    return str(path)
 
 
 def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:

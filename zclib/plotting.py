@@ -34,13 +34,40 @@ PROXY_LABELS = {
 
 
 def setup() -> None:
-    """Readable seaborn defaults (paper context, white grid, colour-blind palette)."""
+    """Readable seaborn defaults (paper context, white grid, colour-blind palette)
+    and pandas' float display (:func:`display_float`)."""
+    import pandas as pd
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     matplotlib.rcParams.update(
         {"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight"}
     )
+    pd.set_option("display.float_format", display_float)
+
+
+def display_float(v: float) -> str:
+    """How a table shows a float: a whole number of 100 or more (a count stored as
+    a float beside NaN or fractions, e.g. 15625.0) as an integer, a nonzero value
+    below 10^-precision in scientific notation, anything else with pandas'
+    ``display.precision`` decimals (the notebooks set 3).
+
+    Args:
+        v: the value.
+
+    Returns:
+        e.g. ``"15625"``, ``"0.514"``, ``"3.20e-07"``.
+    """
+    import pandas as pd
+
+    prec = pd.get_option("display.precision")
+    if not np.isfinite(v):
+        return str(v)
+    if v == round(v) and abs(v) >= 100:
+        return f"{v:.0f}"
+    if v != 0 and abs(v) < 10**-prec:
+        return f"{v:.{max(prec - 1, 1)}e}"
+    return f"{v:.{prec}f}"
 
 
 def save(fig, out_dir: str | Path, name: str) -> list[Path]:

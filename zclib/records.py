@@ -14,6 +14,7 @@ as null so the file stays strict JSON. Provenance: :func:`zclib.provenance.prove
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,13 +22,22 @@ import numpy as np
 import pandas as pd
 
 from zclib.fileio import write_text_atomic
-from zclib.paths import RESULTS_DIR
+from zclib.paths import PROJECT_ROOT, RESULTS_DIR
 from zclib.provenance import provenance
+
+# Where a notebook writes when no RESULTS_DIR is given. The Jupyter kernel `zclib`
+# (make env) sets it to results/interactive, so that Run All in JupyterLab never
+# rewrites the committed results; papermill runs always pass RESULTS_DIR.
+RESULTS_ENV_VAR = "ZCLIB_RESULTS_DIR"
 
 
 def notebook_dir(name: str, results_dir: str | Path | None = None) -> Path:
-    """``results/<notebook name>/``, created."""
-    d = Path(results_dir) if results_dir else RESULTS_DIR / name
+    """The folder a notebook writes to, created: ``results_dir`` when given, else
+    ``$ZCLIB_RESULTS_DIR/<name>/`` (relative to the project; the ``zclib`` kernel
+    sets ``results/interactive``), else ``results/<name>/``."""
+    env = os.environ.get(RESULTS_ENV_VAR)
+    default = (PROJECT_ROOT / env) if env else RESULTS_DIR
+    d = Path(results_dir) if results_dir else default / name
     d.mkdir(parents=True, exist_ok=True)
     return d
 

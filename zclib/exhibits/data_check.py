@@ -14,14 +14,22 @@ import numpy as np
 import pandas as pd
 
 from zclib import bench, data, results, space
+from zclib.provenance import portable
 
 ACC = ["test_acc", "valid_acc", "test_acc_12ep", "valid_acc_12ep", "valtest_acc"]
 HIST = {"test_acc": "test, 200 epochs", "valid_acc_12ep": "valid, 12 epochs"}
 
 
 def images(datasets) -> pd.DataFrame:
-    """:func:`zclib.data.report` for ``datasets``, one row each."""
-    return pd.DataFrame(data.report()).set_index("dataset").loc[datasets]
+    """:func:`zclib.data.report` for ``datasets``, one row each (paths as results
+    record them: relative to the project or data root, never absolute)."""
+    rows = portable(data.report())
+    return pd.DataFrame(rows).set_index("dataset").loc[datasets]
+
+
+def benchmark_sources() -> pd.DataFrame:
+    """:func:`zclib.bench.report` as a table, paths made portable."""
+    return pd.DataFrame(portable(bench.report()))
 
 
 def image_flags(img: pd.DataFrame) -> str:

@@ -25,6 +25,7 @@ from zclib import bench, results
 from zclib import proxies as zp
 from zclib.names import canonical_dataset
 from zclib.paths import RESULTS_DIR
+from zclib.provenance import portable_path
 from zclib.search.core import by_index, proxy_fitness
 
 SPEED_JSON = RESULTS_DIR / "bench" / "cpu_cifar10_b64.json"
@@ -74,6 +75,7 @@ def load(
             raw[p] = by_index(scores, p)
             oriented[p] = proxy_fitness(raw[p], zp.get(p).direction)
         source = str(scores.attrs.get("source", scores.attrs.get("origin", "")))
+        source = portable_path(source) if source else source  # shown in tables
     return Lookup(ds, table, raw, oriented, stand_in, source)
 
 

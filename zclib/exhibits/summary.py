@@ -222,6 +222,15 @@ def page(summary: pd.DataFrame, where: str, missing) -> str:
     if len(summary) and len(no_ptr):
         lines += [f"**{len(no_ptr)} outside without a pointer to a check.**", ""]
     lines += ["## Per exhibit", "", markdown_table(by_exhibit(summary)), ""]
+    if len(summary) and summary["tabulation"].notna().any():
+        lines += [
+            "`tabulation` is how *our* rows were tabulated. The course project's "
+            "published means (cossu_course/*) pool every cell a search evaluated "
+            "(its code, read at commit 5a6f120): our rows of that tabulation are "
+            "compared with them, and so are our best-cell rows (what a search "
+            "returns), whose deviations that difference explains.",
+            "",
+        ]
     dev = worst_first(summary)
     lines += [
         "## Deviations, worst first",

@@ -196,6 +196,40 @@ def read(exhibit: str, dataset: str, root: str | Path | None = None) -> pd.DataF
     return pd.DataFrame(json.loads(f.read_text())["rows"])
 
 
+def spread_table(
+    datasets: Sequence[str], exhibit: str = "seeds", root: str | Path | None = None
+) -> pd.DataFrame:
+    """|Spearman| per proxy and dataset: the first configuration's value beside
+    the interval over all configurations (what notebooks 01 and 02 show).
+
+    Args:
+        datasets: datasets to show (those not run yet are listed as such).
+        exhibit: ``"seeds"`` or ``"zico"``.
+        root: folder of the JSON files (default :data:`OUT`).
+
+    Returns:
+        One row per dataset and proxy: single, lo, hi, sd, configs, n (cells);
+        a dataset without a run has one row with proxy "(not run)".
+    """
+    rows = []
+    for ds in datasets:
+        rho = read(exhibit, ds, root)
+        if rho.empty:
+            rows.append({"dataset": ds, "proxy": "(not run)"})
+            continue
+        iv = interval(rho.assign(spearman=rho["spearman"].abs()))
+        for p, r in iv.iterrows():
+            rows.append(
+                {
+                    "dataset": ds,
+                    "proxy": p,
+                    **r.to_dict(),
+                    "n": int(rho["n_used"].max()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def main(argv=None) -> None:
     """``seeds`` or ``zico`` for one dataset: score, correlate, write (see above)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

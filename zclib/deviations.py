@@ -110,7 +110,7 @@ RULES: tuple[Rule, ...] = (
         f"{NB04}#course-tabulation",
         "REA with synflow: their code reads synflow tables loaded for another "
         "dataset in places; readings with each dataset's synflow as fitness "
-        "measured there, none closes CIFAR-100",
+        "measured there (the note lists them), none closes the gap",
     ),
     Rule(
         "04_search_course",

@@ -1,7 +1,7 @@
 """How much a proxy's rank correlation moves with the scorer's settings.
 
     python -m zclib.exhibits.score_spread seeds --dataset cifar10 --n 1000
-    python -m zclib.exhibits.score_spread zico --dataset cifar100 --n 2000
+    python -m zclib.exhibits.score_spread zico --dataset cifar100 --n 2000 --device cuda
 
     from zclib.exhibits import score_spread as ss
     rho = ss.rho_by_config("cifar10", ss.seed_configs((0, 1, 2)), ["snip"], n=20)
@@ -72,6 +72,8 @@ def scores(
     proxies: Sequence[str],
     n: int,
     progress: bool = False,
+    device: str = "cpu",
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Scores of ``proxies`` on the first ``n`` cells of the seed-0 sample with the
     scorer settings ``config`` (cached resumably under :data:`CACHE`).
@@ -83,6 +85,7 @@ def scores(
         proxies: proxy names.
         n: cells.
         progress: progress bar.
+        device, workers: where and in how many processes to score.
 
     Returns:
         ``arch_str``, ``index`` and one column per proxy, in sample order.
@@ -98,6 +101,8 @@ def scores(
         stand_in=results.score_stand_in(dataset),
         out=out,
         progress=progress,
+        device=device,
+        workers=workers,
         **config,
     )
     df = df.drop_duplicates("arch_str").set_index("arch_str").loc[archs].reset_index()
@@ -111,11 +116,13 @@ def rho_by_config(
     n: int,
     accuracy: str = "test_acc",
     progress: bool = False,
+    device: str = "cpu",
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Spearman and Kendall of every proxy with ``accuracy``, per configuration.
 
     Args:
-        dataset, proxies, n, progress: see :func:`scores`.
+        dataset, proxies, n, progress, device, workers: see :func:`scores`.
         configs: scorer settings (:func:`seed_configs`, :func:`zico_configs`).
         accuracy: benchmark column.
 
@@ -125,7 +132,8 @@ def rho_by_config(
     """
     rows = []
     for cfg in configs:
-        df = results.with_accuracy(scores(dataset, cfg, proxies, n, progress), dataset)
+        df = scores(dataset, cfg, proxies, n, progress, device, workers)
+        df = results.with_accuracy(df, dataset)
         for p in proxies:
             # signed, as recorded (the notebooks' tables show |rho|)
             rho, used = stats.spearman(df[p], df[accuracy])
@@ -238,13 +246,23 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=1000, help="cells (first of seed 0)")
     ap.add_argument("--proxies", default=None, help="comma list (default: all)")
     ap.add_argument("--out", default=None, help="folder (default: results/spread)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--workers", type=int, default=1, help="scorer processes")
     a = ap.parse_args(argv)
     if a.exhibit == "seeds":
         configs = seed_configs()
         proxies = a.proxies.split(",") if a.proxies else list(SPREAD_PROXIES)
     else:
         configs, proxies = zico_configs(), ["zico"]
-    rho = rho_by_config(a.dataset, configs, proxies, a.n, progress=True)
+    rho = rho_by_config(
+        a.dataset,
+        configs,
+        proxies,
+        a.n,
+        progress=True,
+        device=a.device,
+        workers=a.workers,
+    )
     path = write(
         rho, a.exhibit, a.dataset, a.out, n=a.n, configs=configs, proxies=proxies
     )

@@ -21,7 +21,7 @@ NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
         cpu-fullspace clean-env report check-report test-browser chromium lab gpu-prepare \
-        gpu-fullspace gpu-merge $(NOTEBOOKS)
+        gpu-fullspace gpu-merge check-reproduce $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -60,6 +60,13 @@ smoke: $(STAMP)  ## run every notebook at a tiny size into results/smoke/
 reproduce: $(addprefix $(DONE)/,$(NOTEBOOKS))  ## run every notebook that changed at its default size; outputs under results/
 
 $(NOTEBOOKS): %: $(DONE)/%
+
+# slow: on a clean checkout every committed result must come back byte-identical
+# (wall-clock rows live in git-ignored timings.json files; executed notebooks too)
+check-reproduce: reproduce  ## slow: make reproduce, then fail if it changed any committed file under results/
+	git diff --exit-code --stat -- results ':!**/timings.json'
+	@test -z "$$(git status --porcelain -- results)" || \
+	    { git status --porcelain -- results; echo "untracked results (see above)"; exit 1; }
 
 $(DONE)/%: notebooks/%.ipynb $(SRC) $(STAMP)
 	$(PY) -m zclib notebooks --only $*

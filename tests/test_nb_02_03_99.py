@@ -15,7 +15,7 @@ import math
 import pandas as pd
 import pytest
 
-from zclib import notebooks, records
+from zclib import notebooks, records, results
 
 NAMES = ("02_zico_vs_params", "03_naswot_correlation", "99_summary")
 # the parameters each uses (99 only reads recorded numbers: no size knob)
@@ -156,11 +156,25 @@ def test_99_summary(smoke_root):
     assert summary.loc[si, "stand_in"].astype(bool).all()
     assert not summary.loc[~si, "stand_in"].astype(bool).any()
     assert summary.loc[si, "note"].str.contains("stand-in", case=False).all()
+    assert set(summary["status"]) <= set(results.STATUSES)
+    good = {"within", "consistent within sampling error", "no tolerance"}
+    # explained and pending carry their pointer; an outside row without one (at
+    # the smoke size, 02's correlations over 40 cells) is counted on the page
+    dev = summary[~summary["status"].isin(good)]
+    assert dev.loc[dev["status"] != "outside", "pointer"].notna().all()
+    bare = int(((dev["status"] == "outside") & dev["pointer"].isna()).sum())
     md = (out / "summary.md").read_text()
-    assert md.count("\n|") >= len(summary) + 1
+    assert bare == 0 or f"**{bare} outside without a pointer to a check.**" in md
+    assert "## Per exhibit" in md and "## Deviations, worst first" in md
+    head = md.split("## Per exhibit")[0]
+    for status in results.STATUSES:
+        assert f"{int((summary['status'] == status).sum())} {status}" in head
+    dev_table = md.split("## Deviations, worst first")[1]
+    assert dev_table.count("\n| 0") == len(dev)  # one row per deviation
     _, rec = numbers(smoke_root, "99_summary")
     counts = rec.set_index("metric")["value"]
     assert counts["n_compared"] == len(summary)
+    assert sum(counts[f"n_status[{s}]"] for s in results.STATUSES) == len(summary)
     assert counts["n_within_tolerance"] == int(within.sum())
     missing = set(notebooks.notebook_names()) - {*NAMES}
     assert counts["n_notebooks_missing"] == len(missing)

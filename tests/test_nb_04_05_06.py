@@ -74,7 +74,8 @@ def test_04_numbers(smoke_root):
     assert prov["REA_POPULATION"] == 64 and prov["REA_SAMPLE"] == 20
     assert prov["REA_MODELS"] == 1000
     course = df[df["experiment"].str.startswith("cossu_course/table")]
-    means = course[course["metric"].str.startswith("valid_acc_12ep_mean")]
+    means = course[course["metric"].str.startswith("valid_acc_12ep_mean(")]
+    assert means["tabulation"].eq("best cell per run").all()
     # Table I: 3 N x 3 datasets; Tables II-V: 1 row x 3 datasets each
     assert len(means) == 3 * 3 + 4 * 3
     assert means["value"].between(0, 100).all()
@@ -92,6 +93,18 @@ def test_04_numbers(smoke_root):
     ].iloc[0]
     assert rea["published"] == pytest.approx(75.374)
     assert abs(rea["value"] - rea["published"]) < 10
+    # the course tabulation: one mean and one sd per published row, both errors
+    cells = course[course["tabulation"] == "course tabulation: all evaluated cells"]
+    all_means = cells[cells["metric"].str.startswith("valid_acc_12ep_mean_all")]
+    assert len(all_means) == len(means) and all_means["se"].gt(0).all()
+    assert all_means["tolerance"].eq(1.5).all() and all_means["check"].notna().all()
+    t1 = all_means["experiment"] == "cossu_course/table1_rs_naswot"
+    assert all_means.loc[t1, "se_published"].gt(0).all()
+    assert (
+        all_means.loc[~t1 & ~all_means["experiment"].str.contains("table1")]["note"]
+        .str.contains("5a6f120")
+        .all()
+    )
     unstated = means[
         means["experiment"].isin(
             ["cossu_course/table2_rs_naswot", "cossu_course/table3_rs_synflow"]
@@ -103,6 +116,7 @@ def test_04_numbers(smoke_root):
     assert len(mel) == 6 * 2 * 3
     assert mel["value"].between(0, 100).all() and mel["published"].notna().all()
     assert not mel["stand_in"].any()  # CIFAR-10 scores; benchmark accuracies
+    assert mel["se"].gt(0).all() and mel["n_runs"].eq(3).all()  # MELLOR_RUNS smoke
     n1000 = mel[mel["metric"] == "test_acc_mean(naswot_N1000)"].set_index("dataset")
     assert abs(n1000.loc["cifar10", "value"] - 92.96) < 3
     figures(

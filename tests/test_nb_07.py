@@ -15,7 +15,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from zclib import notebooks, train
+from zclib import notebooks, records, train
 
 NAME = "07_econas_reduced_training"
 REQUIRED_PARAMS = {
@@ -71,7 +71,12 @@ def test_smoke_numbers(smoke):
     assert {"zclib_version", "git_commit", "git_dirty"} <= set(prov)
     assert prov["runs_trained_now"] >= 1
     assert prov["scratch"].startswith(str(root))  # trained into the tmp root
-    df = pd.DataFrame(payload["numbers"])
+    # wall-clock rows (CPU seconds, ratios of them) live in timings.json
+    timed = records.read_timings(NAME, root)
+    assert (
+        len(timed) and timed["metric"].map(lambda m: bool(records.TIMED.match(m))).all()
+    )
+    df = pd.concat([pd.DataFrame(payload["numbers"]), timed], ignore_index=True)
     corr = df[df["experiment"] == "abdelfattah2021/econas_vs_zero_cost"]
     sp = corr[corr["metric"].str.startswith("spearman(")]
     assert sp["value"].dropna().between(-1, 1).all()

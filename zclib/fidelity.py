@@ -5,9 +5,16 @@
     results.compare(0.60, 0.64, 0.03, checked=False)   # "n/a"
     results.is_stand_in("ImageNet16-120")          # True
     results.stand_in_note("mixed-classes")         # "ImageNet16-120 scores from ..."
+    results.assess(75.4, 75.3, 2.0)["status"]       # "within"
+    results.assess(69.0, 67.4, 1.0, se_ours=0.7, se_published=0.6)["status"]
+    # -> "consistent within sampling error"
 
-One tolerance check for every notebook (:func:`compare`, today: within or not, or
-not checked); statuses beyond that belong here too, so every notebook gets them.
+One tolerance check for every notebook (:func:`compare`: within or not, or not
+checked) and one status built on it (:func:`assess`, :data:`STATUSES`): within the
+tolerance, consistent within sampling error (both standard errors), outside (with a
+pointer to the check that measures the candidate cause), explained (with the path of
+the check that explains it), pending (with the issue whose work settles it), or no
+tolerance.
 Which stand-in a dataset's scores rest on is :func:`zclib.results.score_stand_in`
 (read from the shipped table's recorded data source); :func:`stand_in_note` words it.
 """
@@ -23,6 +30,11 @@ from zclib.names import canonical_dataset
 # Datasets whose shipped proxy scores were computed on stand-in images.
 STAND_IN_DATASETS = ("ImageNet16-120",)
 NOT_CHECKED = "n/a"  # compare(): no tolerance applies (stand-in, or not comparable)
+WITHIN, SAMPLING, OUTSIDE = "within", "consistent within sampling error", "outside"
+EXPLAINED, PENDING, NO_TOL = "explained", "pending", "no tolerance"
+# every status a published number can have, best first (the summary's order)
+STATUSES = (WITHIN, SAMPLING, EXPLAINED, PENDING, OUTSIDE, NO_TOL)
+Z_SAMPLING = 2.0  # |delta| <= Z * combined standard error: consistent (about 95 %)
 
 
 def is_stand_in(dataset: str) -> bool:
@@ -81,3 +93,71 @@ def compare(ours, published, tol: float | None, checked=True):
         return within
     mask = np.broadcast_to(np.asarray(checked, dtype=bool), within.shape)
     return within.astype(object).where(mask, NOT_CHECKED)
+
+
+def _finite(v) -> float | None:
+    """A float, or None for None/NaN/inf (a recorded null)."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def assess(
+    ours,
+    published,
+    tol: float | None,
+    se_ours: float | None = None,
+    se_published: float | None = None,
+    *,
+    checked: bool = True,
+    explained: str | None = None,
+    pending: str | None = None,
+    check: str | None = None,
+) -> dict:
+    """The status of one published number against ours (see :data:`STATUSES`).
+
+    In this order: no tolerance (none stated, or ``checked`` False); within
+    (:func:`compare`); consistent within sampling error (``|delta| <=``
+    :data:`Z_SAMPLING` x the root sum of squares of the standard errors that are
+    known; needs at least one); explained (``explained`` given: the path of the
+    check that explains the deviation); pending (``pending``: the issue whose work
+    will settle it); otherwise outside, pointing at ``check`` (the check that
+    measures a candidate cause; the summary lists an outside row without one).
+
+    Args:
+        ours, published: the two numbers (a NaN ours is never within).
+        tol: the stated tolerance (None/NaN: none).
+        se_ours, se_published: standard errors where known (None/NaN: unknown).
+        checked: False where no comparison applies (e.g. stand-in images).
+        explained, pending, check: pointers, as above.
+
+    Returns:
+        ``{"abs_delta", "tolerance", "se_ours", "se_published", "status",
+        "pointer"}`` (NaN/None where not known; pointer None unless the status
+        is explained, pending or outside).
+    """
+    o, p, t = _finite(ours), _finite(published), _finite(tol)
+    se_o, se_p = _finite(se_ours), _finite(se_published)
+    d = abs(o - p) if o is not None and p is not None else None
+    out = {
+        "abs_delta": np.nan if d is None else d,
+        "tolerance": np.nan if t is None else t,
+        "se_ours": np.nan if se_o is None else se_o,
+        "se_published": np.nan if se_p is None else se_p,
+        "pointer": None,
+    }
+    if t is None or not checked:
+        return {**out, "status": NO_TOL}
+    if d is not None and d <= t:
+        return {**out, "status": WITHIN}
+    known = [s for s in (se_o, se_p) if s is not None]
+    se = float(np.sqrt(sum(s * s for s in known)))
+    if d is not None and known and d <= Z_SAMPLING * se:
+        return {**out, "status": SAMPLING}
+    if explained:
+        return {**out, "status": EXPLAINED, "pointer": explained}
+    if pending:
+        return {**out, "status": PENDING, "pointer": pending}
+    return {**out, "status": OUTSIDE, "pointer": check}

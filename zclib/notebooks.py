@@ -24,7 +24,15 @@ from zclib.paths import PROJECT_ROOT, RESULTS_DIR
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 # Tiny sizes for CI: every notebook must honour these parameter names when it has them.
-SMOKE = {"N_ARCHS": 40, "N_BOOT": 20, "N_RUNS": 3, "SMOKE": True}
+SMOKE = {
+    "N_ARCHS": 40,
+    "N_BOOT": 20,
+    "N_RUNS": 3,
+    "MELLOR_RUNS": 3,  # 04: Mellor et al. Table 2a runs (paper: 500)
+    "COURSE_RS_RUNS": 3,  # 04: course tabulation, random-search runs (theirs: 30)
+    "COURSE_REA_RUNS": 2,  # 04: course tabulation, REA runs (theirs: 10)
+    "SMOKE": True,
+}
 
 
 def notebook_names() -> list[str]:

@@ -70,13 +70,29 @@ def display_float(v: float) -> str:
     return f"{v:.{prec}f}"
 
 
+# fixed file metadata, so that saving the same figure twice gives the same bytes:
+# no creation date in the PDF (matplotlib's default is the clock, or
+# SOURCE_DATE_EPOCH when set), the PNG's "Software" names the matplotlib version only
+SAVE_METADATA = {"png": {}, "pdf": {"CreationDate": None}}
+
+
 def save(fig, out_dir: str | Path, name: str) -> list[Path]:
-    """Save ``fig`` as ``<out_dir>/<name>.png`` and ``.pdf``; returns both paths."""
+    """Save ``fig`` as ``<out_dir>/<name>.png`` and ``.pdf``, byte-reproducibly
+    (:data:`SAVE_METADATA`).
+
+    Args:
+        fig: a matplotlib figure.
+        out_dir: folder (created).
+        name: file stem.
+
+    Returns:
+        The two paths.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     for p in paths:
-        fig.savefig(p)
+        fig.savefig(p, metadata=SAVE_METADATA[p.suffix[1:]])
     return paths
 
 

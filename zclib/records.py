@@ -4,17 +4,23 @@
     out = records.notebook_dir("01_table_spearman_nb201")   # results/<name>/, created
     records.record("01_table_spearman_nb201", rows, params)  # numbers + provenance
     records.read_numbers("01_table_spearman_nb201")          # (provenance, table)
+    records.read_timings("04_search_course_project")         # wall-clock rows
     records.load_records()                                   # every notebook's numbers
 
 A row is ``experiment, metric, dataset, value`` and, where the paper printed one,
 ``published`` (+ ``tolerance``), ``stand_in`` (bool), ``note``; NaN/inf are written
 as null so the file stays strict JSON. Provenance: :func:`zclib.provenance.provenance`.
+
+Rows that are wall-clock measurements of the machine (:data:`TIMED`) go to a
+git-ignored ``timings.json`` beside it, so that ``numbers.json`` is the same bytes
+on every run of the same code and data.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +35,12 @@ from zclib.provenance import provenance
 # (make env) sets it to results/interactive, so that Run All in JupyterLab never
 # rewrites the committed results; papermill runs always pass RESULTS_DIR.
 RESULTS_ENV_VAR = "ZCLIB_RESULTS_DIR"
+
+# metrics whose value is a wall-clock measurement of this machine (04: table-lookup
+# time of a search run; 07: CPU seconds of the zero-cost pass and ratios of them)
+TIMED = re.compile(
+    r"^(lookup_ms_per_run|cpu_seconds|\w+_vs_\w+_s(_extrapolated)?)(\(|$)"
+)
 
 
 def notebook_dir(name: str, results_dir: str | Path | None = None) -> Path:
@@ -45,19 +57,55 @@ def notebook_dir(name: str, results_dir: str | Path | None = None) -> Path:
 def record(
     name: str, rows: Sequence[dict], params: dict, results_dir: str | Path | None = None
 ) -> Path:
-    """Write a notebook's key numbers to ``<dir>/numbers.json`` (atomically).
+    """Write a notebook's key numbers to ``<dir>/numbers.json`` (atomically), and
+    its wall-clock rows (:data:`TIMED`) to ``<dir>/timings.json`` (git-ignored).
 
-    Each row: ``experiment, metric, dataset, value`` and, where the paper printed
-    one, ``published`` (+ ``tolerance``), ``stand_in`` (bool), ``note``.
+    Args:
+        name: the notebook.
+        rows: each ``experiment, metric, dataset, value`` and, where the paper
+            printed one, ``published`` (+ ``tolerance``, ``se``, ``se_published``),
+            ``stand_in`` (bool), ``note``, pointers (``explained``, ``pending``,
+            ``check``: see :func:`zclib.fidelity.assess`).
+        params: the notebook's parameters (provenance).
+        results_dir: folder (None: ``results/<name>``).
+
+    Returns:
+        The path of numbers.json.
     """
     rows = [_clean(r) for r in rows]
     for r in rows:
         missing = {"experiment", "metric", "dataset", "value"} - set(r)
         if missing:
             raise ValueError(f"record row {r} lacks {sorted(missing)}")
-    payload = {"notebook": name, "provenance": provenance(**params), "numbers": rows}
-    path = notebook_dir(name, results_dir) / "numbers.json"
+    timed = [r for r in rows if TIMED.match(str(r["metric"]))]
+    rows = [r for r in rows if not TIMED.match(str(r["metric"]))]
+    prov = provenance(**params)
+    out = notebook_dir(name, results_dir)
+    if timed:
+        t = {"notebook": name, "git_commit": prov["git_commit"], "numbers": timed}
+        write_text_atomic(json.dumps(t, indent=2), out / "timings.json")
+    payload = {"notebook": name, "provenance": prov, "numbers": rows}
+    path = out / "numbers.json"
     return write_text_atomic(json.dumps(payload, indent=2, default=_json_default), path)
+
+
+def read_timings(name: str, results_dir: str | Path | None = None) -> pd.DataFrame:
+    """One notebook's wall-clock rows (``timings.json``; empty if it has none).
+
+    Args:
+        name: the notebook.
+        results_dir: the results root (None: ``results/``).
+
+    Returns:
+        The rows, as :func:`read_numbers` returns numbers.
+    """
+    root = Path(results_dir) if results_dir else RESULTS_DIR
+    f = root / name / "timings.json"
+    return (
+        pd.DataFrame(json.loads(f.read_text())["numbers"])
+        if f.exists()
+        else (pd.DataFrame())
+    )
 
 
 def read_numbers(

@@ -44,6 +44,8 @@ from zclib import proxies as zp
 from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public names)
     NOT_CHECKED,
     STAND_IN_DATASETS,
+    STATUSES,
+    assess,
     compare,
     is_stand_in,
     stand_in_note,

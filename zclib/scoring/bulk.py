@@ -23,7 +23,7 @@ import torch
 from zclib import chunks, space
 from zclib.fileio import atomic_path, write_text_atomic
 from zclib.progress import bar
-from zclib.provenance import provenance
+from zclib.provenance import portable_path, provenance
 from zclib.scoring.scorer import Scorer, default_pack, device_name
 
 _WORKER: Scorer | None = None
@@ -286,7 +286,8 @@ def with_meta_columns(df: pd.DataFrame, cfg: dict, meta: dict) -> pd.DataFrame:
     """
     for c in ("seed", "batch_size", "dataset", "variant", "mode", "norm", "augment"):
         df[c] = cfg[c]
-    df["data_source"] = cfg["data_source"]
+    # relative to the project or data root: a table records no machine's path
+    df["data_source"] = portable_path(cfg["data_source"]) if cfg["data_source"] else ""
     df["stand_in_name"] = cfg["stand_in_name"]  # the path may not name it
     df["zclib_version"] = meta["zclib_version"]
     df["git_commit"] = meta["git_commit"]

@@ -1,0 +1,287 @@
+"""How much a proxy's rank correlation moves with the scorer's settings.
+
+    python -m zclib.exhibits.score_spread seeds --dataset cifar10 --n 1000
+    python -m zclib.exhibits.score_spread zico --dataset cifar100 --n 2000 --device cuda
+
+    from zclib.exhibits import score_spread as ss
+    rho = ss.rho_by_config("cifar10", ss.seed_configs((0, 1, 2)), ["snip"], n=20)
+    ss.interval(rho)          # per proxy: single-seed rho, min/max/sd over seeds
+
+One machinery for two exhibits: the **seed spread** of every proxy (issue 16,
+part 6: ρ with accuracy over three scorer seeds on a 1,000-cell sample per dataset,
+shown in notebooks 01 and 02 as an interval beside the single-seed value) and
+ZiCo's **Fig. 4 ablation** (Kendall/Spearman vs the number of batches, 2-10, and vs
+the batch size, 1-128, on 2,000 random CIFAR-100 cells). Each configuration is a
+set of :class:`zclib.scoring.Scorer` settings; its scores are computed on the same
+cells (``zclib.space.sample(n, 0)``) and cached resumably under
+``results/cache/spread/``, so an interrupted run resumes. The results go to
+``results/spread/<exhibit>_<dataset>.json`` (what the notebooks read).
+
+Deviation: the scorer's seed sets the initialisation *and* the batch together (its
+batches are :func:`zclib.data.get_batches` of that seed), so the spread over seeds
+is that of both; separate batch draws at a fixed initialisation are not
+implemented. The scores are computed on CPU here, not with the GPU run's tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from zclib import results, scoring, space, stats
+from zclib.paths import RESULTS_DIR
+from zclib.provenance import provenance
+
+CACHE = RESULTS_DIR / "cache" / "spread"
+OUT = RESULTS_DIR / "spread"
+SEEDS = (0, 1, 2)  # scorer seeds of the seed spread
+ZICO_BATCHES = (2, 4, 6, 8, 10)  # ZiCo Fig. 4: number of batches
+ZICO_BATCH_SIZES = (2, 8, 32, 64, 128)  # ZiCo Fig. 4: batch size (1: no spread)
+
+
+def seed_configs(seeds: Sequence[int] = SEEDS) -> list[dict]:
+    """Scorer settings of the seed spread: one per seed, batch 64."""
+    return [{"seed": int(s)} for s in seeds]
+
+
+def zico_configs(
+    batches: Sequence[int] = ZICO_BATCHES, sizes: Sequence[int] = ZICO_BATCH_SIZES
+) -> list[dict]:
+    """Scorer settings of ZiCo's Fig. 4: batches at batch size 64, then batch sizes
+    at 2 batches (duplicates dropped).
+
+    ZiCo's statistic is a mean over the standard deviation of gradients across
+    samples, so a batch of one sample has none: batch size 1 is left out."""
+    out = [{"zico_batches": int(b), "batch_size": 64} for b in batches]
+    out += [{"zico_batches": 2, "batch_size": int(s)} for s in sizes]
+    return [dict(t) for t in dict.fromkeys(tuple(sorted(c.items())) for c in out)]
+
+
+def label(config: dict) -> str:
+    """A configuration as a short string, e.g. ``batch_size=64,seed=1``."""
+    return ",".join(f"{k}={v}" for k, v in sorted(config.items()))
+
+
+def scores(
+    dataset: str,
+    config: dict,
+    proxies: Sequence[str],
+    n: int,
+    progress: bool = False,
+    device: str = "cpu",
+    workers: int = 1,
+) -> pd.DataFrame:
+    """Scores of ``proxies`` on the first ``n`` cells of the seed-0 sample with the
+    scorer settings ``config`` (cached resumably under :data:`CACHE`).
+
+    Args:
+        dataset: dataset name.
+        config: :class:`zclib.scoring.Scorer` keyword arguments (seed, batch_size,
+            zico_batches).
+        proxies: proxy names.
+        n: cells.
+        progress: progress bar.
+        device, workers: where and in how many processes to score.
+
+    Returns:
+        ``arch_str``, ``index`` and one column per proxy, in sample order.
+    """
+    archs = space.sample(n, 0)
+    tag = label(config).replace(",", "_").replace("=", "")
+    out = CACHE / f"{dataset}_n{n}_{'-'.join(proxies)}_{tag}.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df = scoring.score_archs(
+        archs,
+        dataset,
+        list(proxies),
+        stand_in=results.score_stand_in(dataset),
+        out=out,
+        progress=progress,
+        device=device,
+        workers=workers,
+        **config,
+    )
+    df = df.drop_duplicates("arch_str").set_index("arch_str").loc[archs].reset_index()
+    return df
+
+
+def rho_by_config(
+    dataset: str,
+    configs: Sequence[dict],
+    proxies: Sequence[str],
+    n: int,
+    accuracy: str = "test_acc",
+    progress: bool = False,
+    device: str = "cpu",
+    workers: int = 1,
+) -> pd.DataFrame:
+    """Spearman and Kendall of every proxy with ``accuracy``, per configuration.
+
+    Args:
+        dataset, proxies, n, progress, device, workers: see :func:`scores`.
+        configs: scorer settings (:func:`seed_configs`, :func:`zico_configs`).
+        accuracy: benchmark column.
+
+    Returns:
+        One row per configuration and proxy: config (label), the settings as
+        columns, proxy, spearman, kendall, n_used.
+    """
+    rows = []
+    for cfg in configs:
+        df = scores(dataset, cfg, proxies, n, progress, device, workers)
+        df = results.with_accuracy(df, dataset)
+        for p in proxies:
+            # signed, as recorded (the notebooks' tables show |rho|)
+            rho, used = stats.spearman(df[p], df[accuracy])
+            tau, _ = stats.kendall(df[p], df[accuracy])
+            rows.append(
+                {
+                    "config": label(cfg),
+                    **cfg,
+                    "proxy": p,
+                    "spearman": rho,
+                    "kendall": tau,
+                    "n_used": used,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def interval(rho: pd.DataFrame, stat: str = "spearman") -> pd.DataFrame:
+    """Per proxy: the first configuration's value (the single-seed number) and the
+    min, max, mean and sd over all configurations.
+
+    Args:
+        rho: :func:`rho_by_config`.
+        stat: ``"spearman"`` or ``"kendall"``.
+
+    Returns:
+        Indexed by proxy: single, lo, hi, mean, sd, configs.
+    """
+    g = rho.groupby("proxy", sort=False)[stat]
+    return pd.DataFrame(
+        {
+            "single": g.first(),
+            "lo": g.min(),
+            "hi": g.max(),
+            "mean": g.mean(),
+            "sd": g.std(ddof=1),
+            "configs": g.size(),
+        }
+    )
+
+
+def write(
+    rho: pd.DataFrame,
+    exhibit: str,
+    dataset: str,
+    out: str | Path | None = None,
+    **params,
+) -> Path:
+    """``<out>/<exhibit>_<dataset>.json`` (default :data:`OUT`): rows, provenance."""
+    root = Path(out or OUT)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{exhibit}_{dataset}.json"
+    payload = {
+        "exhibit": exhibit,
+        "dataset": dataset,
+        "provenance": provenance(**params),
+        "rows": json.loads(rho.to_json(orient="records")),
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def read(exhibit: str, dataset: str, root: str | Path | None = None) -> pd.DataFrame:
+    """The rows :func:`write` wrote (empty when that run has not been made)."""
+    f = Path(root or OUT) / f"{exhibit}_{dataset}.json"
+    if not f.exists():
+        return pd.DataFrame()
+    return pd.DataFrame(json.loads(f.read_text())["rows"])
+
+
+def spread_table(
+    datasets: Sequence[str], exhibit: str = "seeds", root: str | Path | None = None
+) -> pd.DataFrame:
+    """|Spearman| per proxy and dataset: the first configuration's value beside
+    the interval over all configurations (what notebooks 01 and 02 show).
+
+    Args:
+        datasets: datasets to show (those not run yet are listed as such).
+        exhibit: ``"seeds"`` or ``"zico"``.
+        root: folder of the JSON files (default :data:`OUT`).
+
+    Returns:
+        One row per dataset and proxy: single, lo, hi, sd, configs, n (cells);
+        a dataset without a run has one row with proxy "(not run)".
+    """
+    rows = []
+    for ds in datasets:
+        rho = read(exhibit, ds, root)
+        if rho.empty:
+            rows.append({"dataset": ds, "proxy": "(not run)"})
+            continue
+        iv = interval(rho.assign(spearman=rho["spearman"].abs()))
+        for p, r in iv.iterrows():
+            rows.append(
+                {
+                    "dataset": ds,
+                    "proxy": p,
+                    **r.to_dict(),
+                    "n": int(rho["n_used"].max()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def main(argv=None) -> None:
+    """``seeds`` or ``zico`` for one dataset: score, correlate, write (see above)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("exhibit", choices=["seeds", "zico"])
+    ap.add_argument("--dataset", default="cifar10")
+    ap.add_argument("--n", type=int, default=1000, help="cells (first of seed 0)")
+    ap.add_argument("--proxies", default=None, help="comma list (default: all)")
+    ap.add_argument("--out", default=None, help="folder (default: results/spread)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--workers", type=int, default=1, help="scorer processes")
+    a = ap.parse_args(argv)
+    if a.exhibit == "seeds":
+        configs = seed_configs()
+        proxies = a.proxies.split(",") if a.proxies else list(SPREAD_PROXIES)
+    else:
+        configs, proxies = zico_configs(), ["zico"]
+    rho = rho_by_config(
+        a.dataset,
+        configs,
+        proxies,
+        a.n,
+        progress=True,
+        device=a.device,
+        workers=a.workers,
+    )
+    path = write(
+        rho, a.exhibit, a.dataset, a.out, n=a.n, configs=configs, proxies=proxies
+    )
+    print(interval(rho).round(4).to_string())
+    print(f"-> {path}")
+
+
+# the proxies of notebooks 01 and 02's tables (fisher: the official network)
+SPREAD_PROXIES = (
+    "grad_norm",
+    "snip",
+    "grasp",
+    "fisher",
+    "synflow",
+    "jacob_cov",
+    "naswot",
+    "zico",
+)
+
+
+if __name__ == "__main__":
+    main()

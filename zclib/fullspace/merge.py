@@ -128,20 +128,12 @@ def read_prefix(
 
 
 def stand_in_name(job: fjobs.Job, root: str | Path = fjobs.ROOT) -> str:
-    """Which ImageNet16-120 stand-in a job's chunks were scored on, as the run
-    records in its parts folder say (``""``: real images; :data:`zclib.data.
-    UNRECORDED` when no record names one)."""
-    folder = chunks.parts_dir(job.out(root))
-    names = {
-        json.loads(f.read_text())
-        .get("batches", {})
-        .get(job.dataset, {})
-        .get("stand_in_name")
-        for f in sorted(folder.glob(RECORD_GLOB))
-    } - {None}
-    if len(names) > 1:
-        raise ValueError(f"{folder}: chunks scored on different images {names}")
-    return names.pop() if names else data.UNRECORDED
+    """Which ImageNet16-120 stand-in a job's chunks were scored on, as its
+    ``run.json`` records (``""``: real images; :data:`zclib.data.UNRECORDED` when
+    the run does not say: runs from before the field existed)."""
+    guard = chunks.parts_dir(job.out(root)) / chunks.GUARD
+    run = json.loads(guard.read_text()) if guard.exists() else {}
+    return run.get("stand_in_name", data.UNRECORDED)
 
 
 def merge(

@@ -29,11 +29,11 @@ help:  ## list targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -e '.[dev,notebooks]'
+	$(PY) -m pip install -qq -e '.[dev,notebooks,dask]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (zclib)" >/dev/null
 	touch $(STAMP)
 
-env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks], Jupyter kernel "zclib")
+env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks,dask], Jupyter kernel "zclib")
 
 data: $(STAMP)  ## report which images and benchmark tables are found, and where
 	$(PY) -m zclib data

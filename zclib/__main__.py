@@ -31,7 +31,7 @@ import argparse
 import pickle
 import sys
 
-from zclib import commands, notebooks, scoring, speed, train, verify
+from zclib import cluster, commands, notebooks, scoring, speed, train, verify
 
 # Modules with add_cli(sub), in the order their commands are listed in --help.
 COMMANDS = (commands, scoring, speed, train, notebooks, verify)
@@ -41,6 +41,7 @@ USER_ERRORS = (
     FileNotFoundError,
     pickle.UnpicklingError,
     notebooks.MissingExtraError,
+    cluster.MissingDaskError,
 )
 
 

@@ -12,6 +12,7 @@ batches (and training tensors) were used. ~40 s on 2 cores.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import socket
 import sys
@@ -218,8 +219,33 @@ def test_the_slurm_recipe_renders_a_job_script():
         cores=1,
         processes=1,
         memory="4GB",
-        walltime="01:00:00",
+        walltime="02:00:00",
+        job_extra_directives=["--partition=cpu"],
+        python="/path/to/zclib/.venv/bin/python",
         scheduler_options={"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
     ) as slurm:
         script = slurm.job_script()
-    assert "#SBATCH" in script and "--nthreads 1" in script
+    assert "#SBATCH --partition=cpu" in script and "#SBATCH -t 02:00:00" in script
+    worker = script.splitlines()[-1]
+    assert worker.startswith("/path/to/zclib/.venv/bin/python -m distributed")
+    assert slurm.scheduler_address in worker and "--nthreads 1" in worker
+
+
+def test_the_backend_bench_writes_both_throughputs(tiny_imagenet16, capsys):
+    # the tiny size only: the real measurement needs an idle machine (README)
+    out = tiny_imagenet16 / "bench.json"
+    run = ["speed-backends", "--dataset", "ImageNet16-120", "--n", "2"]
+    run += ["--proxies", "zico", "--batch-size", "8", "--chunk-size", "1"]
+    assert zclib_main([*run, "--repeats", "1", "--out", str(out)]) == 0
+    res = json.loads(out.read_text())
+    for backend in ("pool", "dask"):
+        assert len(res[backend]["walls_s"]) == 1
+        assert res[backend]["archs_per_s"] == pytest.approx(
+            2 / res[backend]["median_s"]
+        )
+    assert res["overhead"] == pytest.approx(
+        res["dask"]["median_s"] / res["pool"]["median_s"] - 1
+    )
+    if res["meta"]["same_threads"]:  # 1 torch thread per worker in both: same floats
+        assert res["max_rel_diff"]["zico"] == 0
+    assert res["meta"]["workers"] == 2 and "overhead of dask" in capsys.readouterr().out

@@ -14,8 +14,9 @@ Used by :func:`zclib.scoring.score_archs` and :func:`zclib.train.sweep` with
 a ``multiprocessing`` pool). What this module does:
 
 - :func:`connect`: a ``LocalCluster`` of ``workers`` processes with one thread each,
-  bound to 127.0.0.1, no dashboard; or a client of an existing cluster (``tcp://
-  HOST:PORT``, e.g. one that ``dask-jobqueue`` started on SLURM: README).
+  bound to 127.0.0.1 (its HTTP port too, any free one); or a client of an existing
+  cluster (``tcp://HOST:PORT``, e.g. one that ``dask-jobqueue`` started on SLURM:
+  README).
 - :func:`run`: one task per chunk. ``shared`` (the scorer with its drawn batches,
   the training tensors) is scattered once to every worker; each task gets it and
   its own arguments, so the workers need zclib but neither the data files nor a
@@ -99,10 +100,11 @@ def connect(workers: int = 1, scheduler: str | None = None) -> Iterator:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # any free port (8787 may be taken)
         ) as local,
         distributed.Client(local) as client,
     ):
+        client.wait_for_workers(workers)  # all of them take the first tasks
         yield client
 
 
@@ -191,6 +193,6 @@ def run(
             fut.release()
             submit()
     finally:  # interrupted: nothing more runs for this call
-        client.cancel([f for f in pending.futures])
+        client.cancel(list(pending.futures))
         client.cancel(shared_f)
     return len(names)

@@ -180,12 +180,18 @@ def test_a_training_sweep_on_the_cluster_equals_the_in_process_sweep(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        here = train.sweep(archs, settings, out=None, progress=False)
+        here = train.sweep(archs, settings, out=None, progress=False, eval_epochs=[1])
     finally:
         torch.set_num_threads(threads)
     out = tmp_path / "t.parquet"
     there = train.sweep(
-        archs, settings, out=out, progress=False, backend="dask", scheduler=scheduler
+        archs,
+        settings,
+        out=out,
+        progress=False,
+        eval_epochs=iter([1]),  # an iterator, read once
+        backend="dask",
+        scheduler=scheduler,
     )
     cols = ["key", "arch_str", "setting", "test_acc", "test_loss", "train_loss"]
     cols += ["curve", "params", "n_train", "threads"]

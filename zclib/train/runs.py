@@ -164,9 +164,9 @@ def sweep(
                 r: load_tensors("train", r) + load_tensors("test", r)
                 for r in sorted({s.resolution for _a, s, _sd in todo})
             }
+            evals = tuple(eval_epochs)  # once: it may be an iterator
             tasks = [
-                (run_key(a, s, sd), (a, s, sd, device, tuple(eval_epochs)))
-                for a, s, sd in todo
+                (run_key(a, s, sd), (a, s, sd, device, evals)) for a, s, sd in todo
             ]
             with cluster.connect(workers, scheduler) as client:
                 cluster.run(

@@ -72,6 +72,10 @@ $(DONE)/99_summary: $(NUMBERS)
 bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference s per arch, FLOP/s vs peak -> results/bench/
 	$(PY) -m zclib speed --device cpu --out results/bench/cpu_cifar10_b64.json
 
+.PHONY: bench-backends
+bench-backends: $(STAMP)  ## scoring throughput, 2 Dask workers vs the 2-process pool, same cells (idle machine) -> results/bench/
+	$(PY) -m zclib speed-backends --n 40 --workers 2 --out results/bench/backends_cpu_cifar10.json
+
 verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
 	$(PY) -m zclib verify-scores --n 20
 

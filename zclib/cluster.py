@@ -158,7 +158,9 @@ def run(
         save: called in this process as each task finishes, in the order they
             finish, with ``(key, result, worker_info())``.
         threads: torch threads per task (one per Dask thread: 1).
-        window: most tasks in flight (None: 2 x the cluster's threads).
+        window: most tasks in flight (None: 2 x the cluster's threads, counted
+            anew after each task, so workers that join later, e.g. SLURM jobs
+            still queued at the start, get work).
         in_time: no task is submitted once it returns False (those in flight are
             still saved).
 
@@ -167,31 +169,31 @@ def run(
     """
     distributed = require()
     shared_f = client.scatter(shared, broadcast=True, hash=False)
-    window = window or 2 * max(1, sum(client.nthreads().values()))
     queue = iter(tasks)
     names: dict[str, str] = {}  # Dask key -> our key
     pending = distributed.as_completed()
     token = uuid.uuid4().hex[:8]  # Dask keys unique per call (a resume resubmits)
 
-    def submit() -> None:
-        item = next(queue, None) if in_time() else None
-        if item is None:
-            return
-        key, args = item
-        fut = client.submit(
-            _call, fn, shared_f, threads, args, key=f"zclib-{key}-{token}", pure=False
-        )
-        names[fut.key] = key
-        pending.add(fut)
+    def top_up() -> None:
+        most = window or 2 * max(1, sum(client.nthreads().values()))
+        while pending.count() < most and in_time():
+            item = next(queue, None)
+            if item is None:
+                return
+            key, args = item
+            fut = client.submit(
+                _call, fn, shared_f, threads, args, key=f"zclib-{key}-{token}"
+            )
+            names[fut.key] = key
+            pending.add(fut)
 
-    for _ in range(window):
-        submit()
     try:
+        top_up()
         for fut in pending:
             result, info = fut.result()
             save(names[fut.key], result, info)
             fut.release()
-            submit()
+            top_up()
     finally:  # interrupted: nothing more runs for this call
         client.cancel(list(pending.futures))
         client.cancel(shared_f)

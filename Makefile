@@ -30,13 +30,13 @@ help:  ## list targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -e '.[dev,notebooks,browser]'
+	$(PY) -m pip install -qq -e '.[dev,notebooks,browser,dask]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (zclib)" \
 	    --env ZCLIB_RESULTS_DIR results/interactive >/dev/null
 	$(PY) -m zclib.jupyter install --prefix $(VENV)
 	touch $(STAMP)
 
-env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks,browser], Jupyter kernel "zclib", strip-on-save hook)
+env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks,browser,dask], Jupyter kernel "zclib", strip-on-save hook)
 
 data: $(STAMP)  ## report which images and benchmark tables are found, and where
 	$(PY) -m zclib data
@@ -102,6 +102,10 @@ lab: $(STAMP)  ## JupyterLab on 127.0.0.1, opened at notebooks/ (kernel zclib; s
 
 bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference s per arch, FLOP/s vs peak -> results/bench/
 	$(PY) -m zclib speed --device cpu --out results/bench/cpu_cifar10_b64.json
+
+.PHONY: bench-backends
+bench-backends: $(STAMP)  ## scoring throughput, 2 Dask workers vs the 2-process pool, same cells (idle machine) -> results/bench/
+	$(PY) -m zclib speed-backends --n 40 --workers 2 --out results/bench/backends_cpu_cifar10.json
 
 verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
 	$(PY) -m zclib verify-scores --n 20

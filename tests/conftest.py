@@ -63,3 +63,28 @@ def root(tmp_path, monkeypatch):
     data.clear_cache()
     yield r
     data.clear_cache()
+
+
+def synthetic_images(n: int, seed: int = 0):
+    """uint8 N x 32 x 32 x 3 whose mean colour depends on the label (learnable),
+    and the int64 labels."""
+    import numpy as np
+
+    colours = np.random.default_rng(123).integers(40, 216, (10, 3))  # every split
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    x = colours[y][:, None, None, :] + rng.normal(0, 30, (n, 32, 32, 3))
+    return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.int64)
+
+
+@pytest.fixture
+def fake_cifar(monkeypatch):
+    """Route zclib.train.load_tensors through tiny synthetic CIFAR-10 splits (512
+    train, 256 test images); the training tests' data."""
+    from zclib import data, train
+
+    splits = {"train": synthetic_images(512, 0), "test": synthetic_images(256, 1)}
+    monkeypatch.setattr(data, "load_split", lambda ds, split, **kw: splits[split])
+    train.clear_cache()
+    yield splits
+    train.clear_cache()  # no synthetic tensors left for later tests

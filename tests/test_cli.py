@@ -171,3 +171,18 @@ def test_a_refused_dataset_pickle_is_one_line(tmp_path):
     assert "refusing to load global posix.system" in line
     assert str(folder / "train_data_batch_1") in line
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["score", "train"])
+def test_backend_dask_without_the_extra_is_one_line(
+    command, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails: no extra
+    argv = ["score", "--n", "1", "--proxies", "params"]
+    if command == "train":
+        argv = ["train", "--arch", ARCH, "--setting", "r8c4e1"]
+    out = tmp_path / "s.parquet"
+    assert main([*argv, "--out", str(out), "--backend", "dask"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs the [dask] extra" in err[0], err
+    assert not out.exists()

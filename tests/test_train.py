@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import synthetic_images
 
 from zclib import chunks, fileio, network, train
 
@@ -35,27 +36,6 @@ def one_thread():
     torch.set_num_threads(1)  # bit-exact determinism needs a fixed thread count
     yield
     torch.set_num_threads(n)
-
-
-def synthetic_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 N x 32 x 32 x 3 whose mean colour depends on the label (learnable)."""
-    colours = np.random.default_rng(123).integers(40, 216, (10, 3))  # every split
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 10, n)
-    x = colours[y][:, None, None, :] + rng.normal(0, 30, (n, 32, 32, 3))
-    return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.int64)
-
-
-@pytest.fixture
-def fake_cifar(monkeypatch):
-    """Route train.load_tensors through tiny synthetic splits (512 train, 256 test)."""
-    from zclib import data
-
-    splits = {"train": synthetic_images(512, 0), "test": synthetic_images(256, 1)}
-    monkeypatch.setattr(data, "load_split", lambda ds, split, **kw: splits[split])
-    train.clear_cache()
-    yield splits
-    train.clear_cache()  # no synthetic tensors left for later tests
 
 
 def small(name: str = "r8c4e2", **kw) -> train.Setting:

@@ -33,7 +33,7 @@ import argparse
 import pickle
 import sys
 
-from zclib import commands, notebooks, report, scoring, speed, train, verify
+from zclib import cluster, commands, notebooks, report, scoring, speed, train, verify
 
 # Modules with add_cli(sub), in the order their commands are listed in --help.
 COMMANDS = (commands, scoring, speed, train, notebooks, report, verify)
@@ -43,6 +43,7 @@ USER_ERRORS = (
     FileNotFoundError,
     pickle.UnpicklingError,
     notebooks.MissingExtraError,
+    cluster.MissingDaskError,
 )
 
 

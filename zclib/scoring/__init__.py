@@ -22,6 +22,9 @@ refused (``<out>.parts/run.json`` holds the configuration, :func:`run_identity`)
 With ``deadline=`` a call stops starting chunks at that time and raises
 :class:`Unfinished`; the same call resumes. ``batch_file=`` reads the batches from
 a file drawn beforehand (:mod:`zclib.data.predrawn`) instead of the images.
+``backend="dask"`` (``--backend dask``) runs the chunks on Dask distributed
+(:mod:`zclib.cluster`): a LocalCluster of ``workers`` processes or the cluster at
+``scheduler=``; the resumable parts and the guard are the same.
 
 Modules: :mod:`~zclib.scoring.scorer` (one arch: :class:`Scorer`, the device),
 :mod:`~zclib.scoring.bulk` (many archs: :func:`score_archs`), :mod:`~zclib.scoring.cli`.

@@ -2,6 +2,7 @@
 
 from zclib.scoring import score_archs
 df = score_archs(archs, "cifar10", "all", seed=0, out="s.parquet", workers=2)
+df = score_archs(archs, "cifar10", "all", out="s.parquet", workers=2, backend="dask")
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from zclib import chunks, space
+from zclib import chunks, cluster, space
 from zclib.fileio import atomic_path, write_text_atomic
 from zclib.progress import bar
 from zclib.provenance import portable_path, provenance
@@ -60,9 +61,24 @@ def _init_worker(kwargs: dict, threads: int) -> None:
 
 
 def _score_group(group: list[tuple[int, list[str]]]) -> list[tuple[int, list[dict]]]:
+    """Score several chunks with this process's scorer (see :func:`score_chunks`)."""
+    return score_chunks(_WORKER, group)
+
+
+def score_chunks(
+    scorer: Scorer, group: list[tuple[int, list[str]]]
+) -> list[tuple[int, list[dict]]]:
     """Score several chunks in one :meth:`Scorer.score_many` call (so a pack may
-    span chunks) and cut the rows back into chunks."""
-    rows = _WORKER.score_many([a for _k, archs in group for a in archs])
+    span chunks) and cut the rows back into chunks.
+
+    Args:
+        scorer: the run's scorer (on a Dask worker: the one the client scattered).
+        group: ``(chunk index, archs)`` pairs.
+
+    Returns:
+        ``(chunk index, rows)`` pairs, in the order given.
+    """
+    rows = scorer.score_many([a for _k, archs in group for a in archs])
     out, i = [], 0
     for k, archs in group:
         out.append((k, rows[i : i + len(archs)]))
@@ -92,6 +108,8 @@ def score_archs(
     progress: bool | str = True,
     deadline: float | None = None,
     first: int | None = None,
+    backend: str = "pool",
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Score architectures; resumable when ``out`` is given.
 
@@ -106,7 +124,9 @@ def score_archs(
         out: final table (``.csv`` or ``.parquet``); chunks go to ``<out>.parts/``.
             None: keep everything in memory (no resume).
         chunk_size: architectures per chunk file.
-        workers: processes (each with its own copy of the batch and network).
+        workers: processes (each with its own copy of the batch and network);
+            with ``backend="dask"`` and no ``scheduler``, the LocalCluster's
+            worker processes (one thread each).
         progress: True: a bar with ETA on stderr (:func:`zclib.progress.bar`;
             lines where tqdm is missing); ``"lines"``: a line every 30 s; False.
         deadline: a ``time.monotonic()`` value after which no more chunks are
@@ -116,6 +136,14 @@ def score_archs(
             (a prefix of the run, e.g. the notebooks' sample of a full-space run;
             the run's identity stays that of all ``archs``); when chunks are left,
             the call raises :class:`Unfinished` after them. Needs ``out``.
+        backend: ``"pool"`` (this process, or ``workers`` spawned processes with
+            the cores shared out) or ``"dask"`` (:mod:`zclib.cluster`: one task per
+            group of chunks, the scorer and its batches scattered to the workers,
+            each torch single-threaded; each row records ``worker``,
+            ``worker_host`` and ``worker_cpu``). Not part of the run's identity: a
+            run may resume on the other backend.
+        scheduler: with ``backend="dask"``, the address of a running cluster
+            (``tcp://HOST:PORT``); None: a LocalCluster of ``workers`` processes.
 
     Returns:
         One row per architecture, in the order given, with metadata columns.
@@ -126,6 +154,9 @@ def score_archs(
     """
     if (deadline is not None or first is not None) and out is None:
         raise ValueError("deadline and first need out= (the chunks must be kept)")
+    cluster.check_backend(backend, workers, scheduler)
+    if backend == "dask":
+        cluster.require()  # before any data is drawn
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
     kwargs = dict(
         dataset=dataset,
@@ -203,8 +234,11 @@ def score_archs(
     def in_time() -> bool:
         return deadline is None or time.monotonic() < deadline
 
+    run_record = {"backend": backend, "workers": workers}
     try:
-        if workers <= 1 or len(groups) <= 1:
+        if backend == "dask" and groups:
+            run_record |= _run_dask(probe, groups, save, in_time, workers, scheduler)
+        elif workers <= 1 or len(groups) <= 1:
             global _WORKER
             _WORKER = probe
             for group in groups:
@@ -229,7 +263,7 @@ def score_archs(
     meta = provenance(
         **cfg,
         device=device,
-        workers=workers,
+        **run_record,
         pack=probe.pack,
         per_cell_proxies=probe.per_cell_proxies,
         n_archs=len(archs),
@@ -239,6 +273,7 @@ def score_archs(
         torch_version=torch.__version__,
         device_name=device_name(device),
         **probe.batch_record,
+        **({"chunk_workers": chunk_workers(done)} if backend == "dask" else {}),
     )
     df = with_meta_columns(df, cfg, meta)
     if out is not None:
@@ -269,6 +304,40 @@ def _run_pool(pool, groups, window: int, save, in_time) -> None:
     while pending:
         save(pending.popleft().get())
         submit()
+
+
+def _run_dask(probe, groups, save, in_time, workers, scheduler) -> dict:
+    """Score ``groups`` on a Dask cluster (:mod:`zclib.cluster`); the rows of each
+    chunk get the worker's address, host and CPU. Returns the cluster's record."""
+
+    def save_group(_key: str, results: list, info: dict) -> None:
+        for _k, rows in results:
+            for row in rows:
+                row.update(
+                    worker=info["worker"],
+                    worker_host=info["host"],
+                    worker_cpu=info["cpu"],
+                )
+        save(results)
+
+    tasks = [(part_key(group[0][0]), (group,)) for group in groups]
+    with cluster.connect(workers, scheduler) as client:
+        record = cluster.describe(client)
+        cluster.run(client, score_chunks, probe, tasks, save_group, in_time=in_time)
+    return {**record, "scheduler": "LocalCluster" if not scheduler else scheduler}
+
+
+def chunk_workers(done: dict[int, pd.DataFrame]) -> dict[str, dict]:
+    """Per chunk, the worker that scored it (from the Dask backend's columns; a
+    chunk resumed from a ``"pool"`` run has none and is left out)."""
+    out = {}
+    for k, df in sorted(done.items()):
+        if "worker_host" in df and len(df):
+            row = df.iloc[0]
+            out[part_key(k)] = {
+                c: str(row[c]) for c in ("worker", "worker_host", "worker_cpu")
+            }
+    return out
 
 
 def with_meta_columns(df: pd.DataFrame, cfg: dict, meta: dict) -> pd.DataFrame:

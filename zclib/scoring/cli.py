@@ -2,6 +2,7 @@
 
     python -m zclib score --dataset cifar10 --proxies all --n 1000 --seed 0 \
         --out results/scores/c10.parquet
+    python -m zclib score --n 1000 --out s.parquet --backend dask --workers 4
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 from zclib import space
+from zclib.cluster import BACKENDS
 from zclib.scoring.bulk import Unfinished, read_archs, score_archs
 
 
@@ -43,6 +45,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.quiet,
             first=args.first,
+            backend=args.backend,
+            scheduler=args.scheduler,
         )
     except Unfinished as stop:  # only --first stops a run early here
         print(
@@ -108,7 +112,26 @@ def add_cli(sub) -> None:
         help="read the batches from a file of pre-drawn batches (python -m "
         "zclib.fullspace prepare) instead of drawing them from the images",
     )
-    s.add_argument("--workers", type=int, default=1)
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (with --backend dask and no --scheduler: the "
+        "LocalCluster's, one thread each)",
+    )
+    s.add_argument(
+        "--backend",
+        default="pool",
+        choices=BACKENDS,
+        help="pool: this process or a multiprocessing pool (default); dask: one "
+        "task per chunk on Dask distributed (the [dask] extra)",
+    )
+    s.add_argument(
+        "--scheduler",
+        default=None,
+        help="with --backend dask: a running cluster's address, tcp://HOST:PORT "
+        "(default: a LocalCluster of --workers processes on 127.0.0.1)",
+    )
     s.add_argument("--chunk-size", type=int, default=25)
     s.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     s.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -3,6 +3,8 @@
     python -m zclib speed --dataset cifar10 --n 10 --batch-size 64 --device cpu \
         --packs 2,4,8 --out results/bench/cpu_cifar10_b64.json
     python -m zclib speed --device cuda --packs 1,8,32,128 --workers 0
+    python -m zclib speed-backends --n 40 --workers 2 \
+        --out results/bench/backends_cpu_cifar10.json
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 
 from zclib.names import canonical_dataset
 from zclib.oracle import ReferenceNotFoundError
+from zclib.speed import backends
 from zclib.speed.report import summary, write_json
 from zclib.speed.run import run_speed
 
@@ -54,6 +57,23 @@ def _cmd_speed(args: argparse.Namespace) -> int:
     write_json(res, out)
     print(summary(res))
     print(f"wrote {out}")
+    return 0
+
+
+def _cmd_backends(args: argparse.Namespace) -> int:
+    res = backends.run_backends(
+        args.dataset,
+        args.n,
+        args.workers,
+        proxies=args.proxies,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        repeats=args.repeats,
+    )
+    write_json(res, args.out)
+    print(backends.summary(res))
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -105,3 +125,18 @@ def add_cli(sub) -> None:
     )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_cmd_speed)
+
+    b = sub.add_parser(
+        "speed-backends",
+        help="scoring throughput: Dask workers vs the multiprocessing pool",
+    )
+    b.add_argument("--dataset", default="cifar10")
+    b.add_argument("--n", type=int, default=40, help="cells (space.sample(N, seed))")
+    b.add_argument("--workers", type=int, default=2, help="processes of each backend")
+    b.add_argument("--proxies", default="all")
+    b.add_argument("--batch-size", type=int, default=64)
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--chunk-size", type=int, default=5)
+    b.add_argument("--repeats", type=int, default=2, help="runs per backend")
+    b.add_argument("--out", default="results/bench/backends_cpu_cifar10.json")
+    b.set_defaults(func=_cmd_backends)

@@ -2,6 +2,8 @@
 
     python -m zclib train --n 20 --seed 0 --setting r8c4e20 --threads 1 \
         --out results/train/econas_cifar10.parquet
+    python -m zclib train --n 20 --setting r8c4e20 --backend dask --workers 2 \
+        --out runs.parquet
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import pandas as pd
 
 from zclib import space
+from zclib.cluster import BACKENDS
 from zclib.train.runs import TABLE, merge, sweep
 from zclib.train.setting import Setting
 
@@ -31,6 +34,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         threads=args.threads,
         eval_epochs=evals,
         max_runs=args.max_runs,
+        backend=args.backend,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     if out and args.merge:
         merge(out)
@@ -61,6 +67,24 @@ def add_cli(sub) -> None:
     t.add_argument("--threads", type=int, default=1, help="torch threads (CPU)")
     t.add_argument("--eval-epochs", default="", help="e.g. 5,10,15: extra test evals")
     t.add_argument("--max-runs", type=int, default=None)
+    t.add_argument(
+        "--backend",
+        default="pool",
+        choices=BACKENDS,
+        help="pool: train here, one run after the other (default); dask: one task "
+        "per run on Dask distributed (the [dask] extra)",
+    )
+    t.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="with --backend dask and no --scheduler: LocalCluster processes",
+    )
+    t.add_argument(
+        "--scheduler",
+        default=None,
+        help="with --backend dask: a running cluster's address, tcp://HOST:PORT",
+    )
     t.add_argument("--out", default=str(TABLE), help="table to resume into; - = none")
     t.add_argument("--merge", action="store_true", help="fold parts into --out")
     t.set_defaults(func=_cmd_train)

@@ -83,6 +83,7 @@ def train_arch(
     eval_epochs: Iterable[int] = (),
     progress: bool = False,
     return_net: bool = False,
+    data: tuple[torch.Tensor, ...] | None = None,
 ) -> dict:
     """Train one architecture with one setting; evaluate on the test images.
 
@@ -95,6 +96,9 @@ def train_arch(
             (the curve); the last epoch is always evaluated.
         progress: a tqdm bar over epochs on stderr.
         return_net: add the trained network under ``"net"``.
+        data: ``(x_train, y_train, x_test, y_test)`` at the setting's resolution,
+            as :func:`load_tensors` gives them (e.g. sent by a Dask client: the
+            worker then needs no data files); None: :func:`load_tensors`.
 
     Returns:
         A row: arch_str, index, setting fields, test_acc (%), test_loss,
@@ -104,8 +108,10 @@ def train_arch(
     check_device(device)
     arch = space.format_arch(space.as_cell(arch))
     t0 = time.perf_counter()
-    xtr, ytr = load_tensors("train", setting.resolution, device)
-    xte, yte = load_tensors("test", setting.resolution, device)
+    if data is None:  # (x, y) + (x, y): tuples
+        r = setting.resolution
+        data = load_tensors("train", r, device) + load_tensors("test", r, device)
+    xtr, ytr, xte, yte = (t.to(device) for t in data)
     idx = torch.from_numpy(subset(len(xtr), setting.fraction, seed)).to(device)
     net = network.build(arch, setting.dataset, C=setting.C, N=setting.N, seed=seed).to(
         device

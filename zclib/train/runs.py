@@ -3,6 +3,7 @@
     from zclib.train import Setting, sweep, merge, load_table
     df = sweep(archs, [Setting.parse("r8c4e20")], seeds=[0], out="t.parquet")
     merge("t.parquet")           # fold t.parquet.parts/ into t.parquet
+    df = sweep(archs, settings, out="t.parquet", backend="dask", workers=4)
 
 Each finished run is one chunk of :mod:`zclib.chunks` (``<out>.parts/<key>.parquet``,
 ``key`` = :func:`zclib.train.run_key`); a damaged chunk is warned about and trained
@@ -21,13 +22,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from zclib import chunks, space
+from zclib import chunks, cluster, space
 from zclib.fileio import read_parquet, write_parquet_atomic
 from zclib.paths import RESULTS_DIR
 from zclib.provenance import provenance
 from zclib.scoring import check_device
 from zclib.train.loop import train_arch
 from zclib.train.setting import Setting, run_key
+from zclib.train.tensors import load_tensors
 
 TABLE = RESULTS_DIR / "train" / "econas_cifar10.parquet"  # the shipped sweep
 SWEEP_IDENT = {"kind": "train-sweep"}  # run.json of a sweep (run keys hold the rest)
@@ -61,6 +63,9 @@ def sweep(
     progress: bool = True,
     read_from: Sequence[str | Path] = (),
     max_runs: int | None = None,
+    backend: str = "pool",
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Train every (arch, setting, seed) not already in ``out`` (or ``read_from``).
 
@@ -78,13 +83,27 @@ def sweep(
         read_from: further tables whose finished runs count as done (e.g. the
             shipped table when ``out`` is a scratch folder).
         max_runs: stop after training this many new runs (None: all).
+        backend: ``"pool"``: train here, one run after the other; ``"dask"``: one
+            task per run on a Dask cluster (:mod:`zclib.cluster`; the client loads
+            the training and test tensors once and scatters them, so workers need
+            no data files; each task runs ``threads`` torch threads, 1 if None;
+            each row records ``worker``, ``worker_host``, ``worker_cpu`` and the
+            worker's ``loadavg_1min``). Runs finish out of grid order there.
+        workers: with ``backend="dask"`` and no ``scheduler``, the LocalCluster's
+            worker processes (one thread each).
+        scheduler: with ``backend="dask"``, a running cluster (``tcp://HOST:PORT``).
 
     Returns:
         One row per requested (arch, setting, seed), in grid order, with
         ``cached`` True for runs that were not trained now.
     """
     check_device(device)  # before any data is loaded
-    if threads:
+    cluster.check_backend(backend, workers, scheduler)
+    if backend == "pool" and workers > 1:
+        raise ValueError("training with --workers > 1 needs --backend dask")
+    if backend == "dask":
+        cluster.require()
+    elif threads:
         torch.set_num_threads(int(threads))
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
     grid = [(a, s, int(sd)) for a in archs for sd in seeds for s in settings]
@@ -119,22 +138,49 @@ def sweep(
         else None
     )
     rows = {}
-    try:
-        for a, s, sd in todo:
-            bar.set_postfix_str(f"{s.name} {a[:30]}")
-            row = train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs)
+
+    def save(row: dict, info: dict | None = None) -> None:
+        row.update(
+            zclib_version=meta["zclib_version"],
+            git_commit=meta["git_commit"],
+            git_dirty=meta["git_dirty"],
+            torch_version=meta["torch_version"],
+            date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            loadavg_1min=os.getloadavg()[0] if info is None else info["loadavg_1min"],
+        )
+        if info is not None:
             row.update(
-                zclib_version=meta["zclib_version"],
-                git_commit=meta["git_commit"],
-                git_dirty=meta["git_dirty"],
-                torch_version=meta["torch_version"],
-                date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                loadavg_1min=os.getloadavg()[0],
+                worker=info["worker"], worker_host=info["host"], worker_cpu=info["cpu"]
             )
-            rows[row["key"]] = row
-            if folder is not None:
-                chunks.write_part(folder, row["key"], pd.DataFrame([row]))
-            bar.update(1)
+        rows[row["key"]] = row
+        if folder is not None:
+            chunks.write_part(folder, row["key"], pd.DataFrame([row]))
+        bar.update(1)
+
+    try:
+        if backend == "dask" and todo:
+            # every resolution's tensors, loaded here once (CPU) and scattered
+            data = {
+                r: load_tensors("train", r) + load_tensors("test", r)
+                for r in sorted({s.resolution for _a, s, _sd in todo})
+            }
+            evals = tuple(eval_epochs)  # once: it may be an iterator
+            tasks = [
+                (run_key(a, s, sd), (a, s, sd, device, evals)) for a, s, sd in todo
+            ]
+            with cluster.connect(workers, scheduler) as client:
+                cluster.run(
+                    client,
+                    _train_task,
+                    data,
+                    tasks,
+                    lambda _key, row, info: save(row, info),
+                    threads=threads or 1,
+                )
+        else:
+            for a, s, sd in todo:
+                bar.set_postfix_str(f"{s.name} {a[:30]}")
+                save(train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs))
     finally:
         bar.close()
     result = []
@@ -145,6 +191,18 @@ def sweep(
         elif k in done:
             result.append({**done[k], "cached": True})
     return pd.DataFrame(result)
+
+
+def _train_task(data: dict, arch, setting, seed, device, eval_epochs) -> dict:
+    """On a Dask worker: one run on the tensors the client scattered."""
+    return train_arch(
+        arch,
+        setting,
+        seed=seed,
+        device=device,
+        eval_epochs=eval_epochs,
+        data=data[setting.resolution],
+    )
 
 
 def merge(out: str | Path = TABLE) -> Path:

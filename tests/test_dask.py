@@ -1,0 +1,257 @@
+"""The Dask backend (zclib.cluster): scoring and training sweeps on a LocalCluster
+give the in-process results, survive a killed worker, resume after a killed client.
+
+    .venv/bin/python -m pytest -q tests/test_dask.py
+
+Skipped when the [dask] extra (distributed) is missing. The workers of the module's
+cluster start before the tests point $ZCLIB_DATA at their tiny data, so they could
+not draw the same batches themselves: equal frames show that the client's scattered
+batches (and training tensors) were used. ~40 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import socket
+import sys
+
+import pandas as pd
+import pytest
+import torch
+
+from zclib import chunks, cluster, scoring, space, train
+from zclib.__main__ import main as zclib_main
+
+distributed = pytest.importorskip(
+    "distributed", reason="the [dask] extra (distributed) is not installed"
+)
+
+ARCHS = space.sample(8, seed=5)
+PROXIES = ["grasp", "zico"]
+KW = dict(
+    dataset="ImageNet16-120",
+    proxies=",".join(PROXIES),
+    batch_size=8,
+    seed=3,
+    chunk_size=2,  # 8 cells in 4 chunks
+    progress=False,
+)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of a LocalCluster of 2 worker processes, 1 thread each."""
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    ) as local:
+        yield local.scheduler_address
+
+
+@functools.cache
+def in_process() -> pd.DataFrame:
+    """The default backend in this process at one torch thread (as a worker runs),
+    on the tiny data (the same in every test: a seeded draw)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return scoring.score_archs(ARCHS, **KW)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def assert_same_scores(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    cols = ["arch_str", "index", *PROXIES]
+    pd.testing.assert_frame_equal(a[cols], b[cols], check_exact=True)
+
+
+# 1
+def test_a_local_cluster_of_2_workers_scores_like_the_in_process_scorer(
+    tiny_imagenet16,
+):
+    out = tiny_imagenet16 / "run" / "s.parquet"
+    df = scoring.score_archs(ARCHS, out=out, backend="dask", workers=2, **KW)
+    assert_same_scores(df, in_process())
+    assert df["worker"].nunique() == 2  # both worker processes did work
+    meta = df.attrs["meta"]
+    assert (meta["backend"], meta["dask_workers"], meta["dask_threads"]) == (
+        "dask",
+        2,
+        2,
+    )
+    assert sorted(meta["chunk_workers"]) == [scoring.part_key(k) for k in range(4)]
+    assert {w["worker_cpu"] for w in meta["chunk_workers"].values()} == {
+        scoring.device_name("cpu")
+    }
+    assert set(df["worker_host"]) == {socket.gethostname()}
+
+
+class KillOnce(distributed.WorkerPlugin):
+    """Kills the worker that starts the first task (the marker file says it did)."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing" and not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            os._exit(1)  # the nanny restarts the worker; the scheduler reschedules
+
+
+# 2
+def test_a_task_that_kills_its_worker_is_rescheduled(tiny_imagenet16, scheduler):
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # KillOnce
+    marker = tiny_imagenet16 / "killed"
+    out = tiny_imagenet16 / "run" / "s.parquet"
+    with distributed.Client(scheduler) as client:
+        client.register_plugin(KillOnce(str(marker)), name="kill-once")
+        try:
+            df = scoring.score_archs(
+                ARCHS, out=out, backend="dask", scheduler=scheduler, **KW
+            )
+        finally:
+            client.unregister_worker_plugin("kill-once")
+            cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert marker.exists()  # a worker was killed mid-task
+    parts = chunks.read_parts(chunks.parts_dir(out))
+    assert sorted(parts) == [scoring.part_key(k) for k in range(4)]
+    assert_same_scores(df, in_process())
+
+
+# 3
+def test_a_killed_client_resumes_with_only_the_missing_chunks(
+    tiny_imagenet16, scheduler, monkeypatch
+):
+    out = tiny_imagenet16 / "run" / "s.parquet"
+    real_write = chunks.write_part
+    written = []
+
+    def dying_write(folder, key, df):
+        if len(written) == 2:  # the client dies after 2 chunks
+            raise KeyboardInterrupt
+        written.append(key)
+        return real_write(folder, key, df)
+
+    monkeypatch.setattr(chunks, "write_part", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        scoring.score_archs(ARCHS, out=out, backend="dask", scheduler=scheduler, **KW)
+    monkeypatch.setattr(chunks, "write_part", real_write)
+    assert len(chunks.read_parts(chunks.parts_dir(out))) == 2
+
+    submitted = []
+    real_run = cluster.run
+
+    def spy(client, fn, shared, tasks, save, **kw):
+        submitted.extend(key for key, _args in tasks)
+        return real_run(client, fn, shared, tasks, save, **kw)
+
+    monkeypatch.setattr(cluster, "run", spy)
+    df = scoring.score_archs(ARCHS, out=out, backend="dask", scheduler=scheduler, **KW)
+    missing = sorted({scoring.part_key(k) for k in range(4)} - set(written))
+    assert sorted(submitted) == missing
+    assert df.attrs["meta"]["n_scored_this_run"] == 4
+    assert_same_scores(df, in_process())
+    with pytest.raises(ValueError, match="different run"):  # as in-process
+        scoring.score_archs(
+            ARCHS,
+            out=out,
+            backend="dask",
+            scheduler=scheduler,
+            **{**KW, "seed": 4},
+        )
+
+
+# 4
+def test_a_training_sweep_on_the_cluster_equals_the_in_process_sweep(
+    fake_cifar, scheduler, tmp_path
+):
+    settings = [
+        train.Setting.parse("r8c4e1f0.25", batch_size=64),
+        train.Setting.parse("r4c4e2f0.25", batch_size=64),
+    ]
+    archs = ARCHS[:2]  # 4 tiny runs, at two resolutions
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        here = train.sweep(archs, settings, out=None, progress=False, eval_epochs=[1])
+    finally:
+        torch.set_num_threads(threads)
+    out = tmp_path / "t.parquet"
+    there = train.sweep(
+        archs,
+        settings,
+        out=out,
+        progress=False,
+        eval_epochs=iter([1]),  # an iterator, read once
+        backend="dask",
+        scheduler=scheduler,
+    )
+    cols = ["key", "arch_str", "setting", "test_acc", "test_loss", "train_loss"]
+    cols += ["curve", "params", "n_train", "threads"]
+    pd.testing.assert_frame_equal(here[cols], there[cols], check_exact=True)
+    assert there["worker_host"].notna().all()
+    assert len(chunks.read_parts(train.parts_dir(out))) == 4
+
+
+def test_the_cli_scores_and_trains_on_dask(tiny_imagenet16, scheduler, capsys):
+    out = tiny_imagenet16 / "cli.csv"
+    archs = tiny_imagenet16 / "archs.txt"
+    archs.write_text("\n".join(ARCHS[:2]) + "\n")
+    run = ["score", "--dataset", "ImageNet16-120", "--archs", str(archs)]
+    run += ["--proxies", "zico", "--batch-size", "8", "--seed", "3"]
+    run += ["--out", str(out), "--quiet", "--backend", "dask"]
+    assert zclib_main([*run, "--scheduler", scheduler]) == 0
+    cli = pd.read_csv(out)
+    assert list(cli["zico"]) == list(in_process()["zico"][:2])
+    assert cli["worker"].notna().all()
+    assert zclib_main([*run, "--backend", "pool", "--scheduler", scheduler]) == 2
+    assert "--scheduler needs --backend dask" in capsys.readouterr().err
+    t = ["train", "--arch", ARCHS[0], "--setting", "r8c4e1", "--out", "-"]
+    assert zclib_main([*t, "--workers", "2"]) == 2  # the pool trains one at a time
+    assert "needs --backend dask" in capsys.readouterr().err
+
+
+def test_the_slurm_recipe_renders_a_job_script():
+    # the README's dask-jobqueue recipe up to submission (no SLURM here: untested)
+    jobqueue = pytest.importorskip("dask_jobqueue", reason="dask-jobqueue missing")
+    with jobqueue.SLURMCluster(
+        cores=1,
+        processes=1,
+        memory="4GB",
+        walltime="02:00:00",
+        job_extra_directives=["--partition=cpu"],
+        python="/path/to/zclib/.venv/bin/python",
+        scheduler_options={"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
+    ) as slurm:
+        script = slurm.job_script()
+    assert "#SBATCH --partition=cpu" in script and "#SBATCH -t 02:00:00" in script
+    worker = script.splitlines()[-1]
+    assert worker.startswith("/path/to/zclib/.venv/bin/python -m distributed")
+    assert slurm.scheduler_address in worker and "--nthreads 1" in worker
+
+
+def test_the_backend_bench_writes_both_throughputs(tiny_imagenet16, capsys):
+    # the tiny size only: the real measurement needs an idle machine (README)
+    out = tiny_imagenet16 / "bench.json"
+    run = ["speed-backends", "--dataset", "ImageNet16-120", "--n", "2"]
+    run += ["--proxies", "zico", "--batch-size", "8", "--chunk-size", "1"]
+    assert zclib_main([*run, "--repeats", "1", "--out", str(out)]) == 0
+    res = json.loads(out.read_text())
+    for backend in ("pool", "dask"):
+        assert len(res[backend]["walls_s"]) == 1
+        assert res[backend]["archs_per_s"] == pytest.approx(
+            2 / res[backend]["median_s"]
+        )
+    assert res["overhead"] == pytest.approx(
+        res["dask"]["median_s"] / res["pool"]["median_s"] - 1
+    )
+    if res["meta"]["same_threads"]:  # 1 torch thread per worker in both: same floats
+        assert res["max_rel_diff"]["zico"] == 0
+    assert res["meta"]["workers"] == 2 and "overhead of dask" in capsys.readouterr().out

@@ -51,32 +51,68 @@ from __future__ import annotations
 from zclib.network import count_flops, count_params  # re-exported (train.count_params)
 from zclib.train.cli import add_cli
 from zclib.train.costs import budgets, time_zero_cost
-from zclib.train.loop import evaluate, make_optimizer, subset, train_arch, train_step
+from zclib.train.loop import (
+    batch_generator,
+    evaluate,
+    fit,
+    make_optimizer,
+    subset,
+    train_arch,
+    train_step,
+)
+from zclib.train.packed import evaluate_packed, train_packed
 from zclib.train.runs import TABLE, load_table, merge, parts_dir, sweep
-from zclib.train.setting import BASE_PAD, TRAIN_VERSION, Setting, run_key
-from zclib.train.tensors import augment, clear_cache, load_tensors
+from zclib.train.setting import (
+    BASE_PAD,
+    ECONAS,
+    RECIPES,
+    REFERENCE_RECIPE,
+    TRAIN_VERSION,
+    Setting,
+    run_key,
+)
+from zclib.train.tensors import (
+    augment,
+    clear_cache,
+    load_images,
+    load_tensors,
+    make_batch,
+    pil_resize,
+    split_tensors,
+)
 
 __all__ = [
     "BASE_PAD",
+    "ECONAS",
+    "RECIPES",
+    "REFERENCE_RECIPE",
     "TABLE",
     "TRAIN_VERSION",
     "Setting",
     "add_cli",
     "augment",
+    "batch_generator",
     "budgets",
     "clear_cache",
     "count_flops",
     "count_params",
     "evaluate",
+    "evaluate_packed",
+    "fit",
+    "load_images",
     "load_table",
     "load_tensors",
+    "make_batch",
     "make_optimizer",
     "merge",
     "parts_dir",
+    "pil_resize",
     "run_key",
+    "split_tensors",
     "subset",
     "sweep",
     "time_zero_cost",
     "train_arch",
+    "train_packed",
     "train_step",
 ]

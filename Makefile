@@ -20,7 +20,7 @@ SPEED      := $(wildcard results/bench/*.json)
 NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
-        clean-env gpu-prepare gpu-fullspace gpu-merge $(NOTEBOOKS)
+        clean-env gpu-prepare gpu-fullspace gpu-merge bench-train $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ $(DONE)/99_summary: $(NUMBERS)
 
 bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference s per arch, FLOP/s vs peak -> results/bench/
 	$(PY) -m zclib speed --device cpu --out results/bench/cpu_cifar10_b64.json
+
+bench-train: $(STAMP)  ## training speed, CPU: packed vs one-at-a-time, r8c4/r8c8/r16c4/r16c8 -> results/bench/train_cpu.json
+	$(PY) -m zclib.train.bench --out results/bench/train_cpu.json
 
 verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
 	$(PY) -m zclib verify-scores --n 20

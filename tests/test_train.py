@@ -540,3 +540,46 @@ def test_reference_recipe_names_and_earlier_keys():
     assert train.run_key(ARCH, s, 0) != train.run_key(
         ARCH, train.Setting.parse("econas-r8c4e40", variant="official"), 0
     )
+
+
+def test_packed_sweep_resumes_and_shares_the_keys_of_single_runs(fake_cifar, tmp_path):
+    s = train.Setting.parse("econas-r8c4e1b128", N=1, eval_batch=128)
+    out = tmp_path / "t.parquet"
+    part = train.sweep(ARCHS, [s], out=out, pack=2, max_runs=2, progress=False)
+    assert list(part["cached"]) == [False, False] and set(part["pack"]) == {2}
+    full = train.sweep(ARCHS, [s], out=out, pack=2, progress=False)
+    assert list(full["cached"]) == [True, True, False]
+    assert full["pack"].tolist() == [2, 2, 1]  # the last group holds one arch
+    one = train.sweep(ARCHS, [s], out=None, pack=1, progress=False)
+    assert one["key"].tolist() == full["key"].tolist()
+    assert np.allclose(one["test_loss"], full["test_loss"], rtol=1e-3)
+    with pytest.raises(ValueError, match="shared_order"):
+        train.sweep(ARCHS, [small("r8c4e1")], out=None, pack=2, progress=False)
+
+
+def test_training_benchmark_runs_at_a_tiny_size(tmp_path):
+    from zclib.train import bench
+
+    out = tmp_path / "b.json"
+    assert (
+        bench.main(
+            [
+                "--shapes",
+                "r8c4",
+                "--packs",
+                "1,2",
+                "--steps",
+                "1",
+                "--batch",
+                "8",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    res = json.loads(out.read_text())
+    assert [r["K"] for r in res["rows"]] == [1, 2]
+    r = res["rows"][1]
+    assert r["speedup"] == r["separate_s_per_step"] / r["packed_s_per_step"] > 0
+    assert r["packed_flop_per_s"] > 0 and res["provenance"]["batch"] == 8

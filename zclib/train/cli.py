@@ -2,6 +2,8 @@
 
     python -m zclib train --n 20 --seed 0 --setting r8c4e20 --threads 1 \
         --out results/train/econas_cifar10.parquet
+    python -m zclib train --n 64 --pack 16 --eval-epochs 5,10,20 --out t.parquet
+        # the reference recipe (econas-r8c4e40, the default), 16 cells at once
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import pandas as pd
 
 from zclib import space
 from zclib.train.runs import TABLE, merge, sweep
-from zclib.train.setting import Setting
+from zclib.train.setting import ECONAS, Setting
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     if (args.n is None) == (args.arch is None):
         raise ValueError("give exactly one of --n N or --arch ARCH")
     archs = space.sample(args.n, args.seed) if args.n else [args.arch]
-    settings = [Setting.parse(s) for s in args.setting]
+    settings = [Setting.parse(s) for s in (args.setting or [ECONAS])]
     evals = [int(e) for e in args.eval_epochs.split(",") if e.strip()]
     out = None if args.out == "-" else args.out
     df = sweep(
@@ -31,6 +33,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         threads=args.threads,
         eval_epochs=evals,
         max_runs=args.max_runs,
+        pack=args.pack,
     )
     if out and args.merge:
         merge(out)
@@ -53,8 +56,15 @@ def add_cli(sub) -> None:
     t.add_argument(
         "--setting",
         action="append",
-        required=True,
-        help="e.g. r8c4e20 (repeatable); f<fraction>, b<batch> optional",
+        default=None,
+        help=f"e.g. {ECONAS} (the default: the reference recipe) or r8c4e20 (the "
+        "earlier recipe); repeatable; f<fraction>, b<batch> optional",
+    )
+    t.add_argument(
+        "--pack",
+        type=int,
+        default=1,
+        help="train K cells at once in one packed network (econas- settings)",
     )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu")

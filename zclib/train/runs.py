@@ -2,11 +2,15 @@
 
     from zclib.train import Setting, sweep, merge, load_table
     df = sweep(archs, [Setting.parse("r8c4e20")], seeds=[0], out="t.parquet")
+    df = sweep(archs, [Setting.parse("econas-r8c4e40")], pack=16, out="t.parquet")
     merge("t.parquet")           # fold t.parquet.parts/ into t.parquet
 
 Each finished run is one chunk of :mod:`zclib.chunks` (``<out>.parts/<key>.parquet``,
 ``key`` = :func:`zclib.train.run_key`); a damaged chunk is warned about and trained
-again.
+again. With ``pack=K`` the runs of a setting go K at a time through
+:func:`zclib.train.train_packed`; each run is still its own part, under the same key
+as a one-at-a-time run (the recipe is the same, the results equal to rounding;
+``pack`` records K).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from zclib.paths import RESULTS_DIR
 from zclib.provenance import provenance
 from zclib.scoring import check_device
 from zclib.train.loop import train_arch
+from zclib.train.packed import train_packed
 from zclib.train.setting import Setting, run_key
 
 TABLE = RESULTS_DIR / "train" / "econas_cifar10.parquet"  # the shipped sweep
@@ -61,11 +66,13 @@ def sweep(
     progress: bool = True,
     read_from: Sequence[str | Path] = (),
     max_runs: int | None = None,
+    pack: int = 1,
 ) -> pd.DataFrame:
     """Train every (arch, setting, seed) not already in ``out`` (or ``read_from``).
 
-    Runs go architecture by architecture (all settings of an arch, then the next),
-    so an interrupted sweep leaves complete rows for a prefix of the sample.
+    Runs go architecture by architecture (all settings of an arch, then the next;
+    with ``pack`` K, K architectures at a time), so an interrupted sweep leaves
+    complete rows for a prefix of the sample.
 
     Args:
         archs, settings, seeds: the grid.
@@ -78,6 +85,8 @@ def sweep(
         read_from: further tables whose finished runs count as done (e.g. the
             shipped table when ``out`` is a scratch folder).
         max_runs: stop after training this many new runs (None: all).
+        pack: train this many architectures at once (:func:`train_packed`; the
+            settings must have ``shared_order``); 1: one at a time.
 
     Returns:
         One row per requested (arch, setting, seed), in grid order, with
@@ -104,6 +113,7 @@ def sweep(
     todo = [g for g in grid if run_key(*g) not in done]
     if max_runs is not None:
         todo = todo[:max_runs]
+    groups = _groups(todo, settings, int(pack))
     bar = tqdm(
         total=len(todo),
         disable=not progress,
@@ -120,21 +130,26 @@ def sweep(
     )
     rows = {}
     try:
-        for a, s, sd in todo:
-            bar.set_postfix_str(f"{s.name} {a[:30]}")
-            row = train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs)
-            row.update(
-                zclib_version=meta["zclib_version"],
-                git_commit=meta["git_commit"],
-                git_dirty=meta["git_dirty"],
-                torch_version=meta["torch_version"],
-                date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                loadavg_1min=os.getloadavg()[0],
-            )
-            rows[row["key"]] = row
-            if folder is not None:
-                chunks.write_part(folder, row["key"], pd.DataFrame([row]))
-            bar.update(1)
+        for s, sd, group in groups:
+            bar.set_postfix_str(f"{s.name} {group[0][:30]}")
+            kw = dict(seed=sd, device=device, eval_epochs=eval_epochs)
+            if len(group) == 1 and pack == 1:
+                new = [train_arch(group[0], s, **kw)]
+            else:
+                new = train_packed(group, s, **kw)
+            for row in new:
+                row.update(
+                    zclib_version=meta["zclib_version"],
+                    git_commit=meta["git_commit"],
+                    git_dirty=meta["git_dirty"],
+                    torch_version=meta["torch_version"],
+                    date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    loadavg_1min=os.getloadavg()[0],
+                )
+                rows[row["key"]] = row
+                if folder is not None:
+                    chunks.write_part(folder, row["key"], pd.DataFrame([row]))
+            bar.update(len(new))
     finally:
         bar.close()
     result = []
@@ -145,6 +160,23 @@ def sweep(
         elif k in done:
             result.append({**done[k], "cached": True})
     return pd.DataFrame(result)
+
+
+def _groups(todo: list, settings: Sequence[Setting], pack: int) -> list[tuple]:
+    """(setting, seed, [archs]) in the order runs are trained: runs of one
+    (setting, seed) K at a time, the i-th group of every setting before the
+    (i+1)-th of any."""
+    if pack < 1:
+        raise ValueError(f"pack must be >= 1, got {pack}")
+    by: dict[tuple, list[str]] = {}
+    for a, s, sd in todo:
+        by.setdefault((settings.index(s), sd), []).append(a)
+    out = []
+    for (si, sd), archs in by.items():
+        for i in range(0, len(archs), pack):
+            out.append((i // pack, si, sd, settings[si], archs[i : i + pack]))
+    out.sort(key=lambda g: g[:3])
+    return [(g[3], g[2], g[4]) for g in out]
 
 
 def merge(out: str | Path = TABLE) -> Path:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
-from zclib import chunks, fileio, network, train
+from zclib import chunks, fileio, network, space, train
 
 ARCH = (
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
@@ -583,3 +583,32 @@ def test_training_benchmark_runs_at_a_tiny_size(tmp_path):
     r = res["rows"][1]
     assert r["speedup"] == r["separate_s_per_step"] / r["packed_s_per_step"] > 0
     assert r["packed_flop_per_s"] > 0 and res["provenance"]["batch"] == 8
+
+
+def test_the_econas_job_trains_prefixes_resumes_and_writes_compact_tables(
+    fake_cifar, tmp_path
+):
+    from zclib.train import job
+
+    plan = {"econas-r8c4e2": 5, "econas-r8c8e2": 2}
+    out = tmp_path / "econas_ref.parquet"
+    kw = dict(out=out, pack=2, block=2, progress=False, N=1, eval_batch=128)
+    assert [b[2] for b in job.blocks(plan, 2)] == [
+        ["econas-r8c4e2", "econas-r8c8e2"],
+        ["econas-r8c4e2"],
+        ["econas-r8c4e2"],
+    ]
+    first = job.run_job(plan, hours=-1, **kw)  # a deadline in the past: nothing
+    assert len(first) == 0
+    rows = job.run_job(plan, eval_epochs=(1,), **kw)
+    assert (~rows["cached"].astype(bool)).sum() == 7
+    again = job.run_job(plan, **kw)
+    assert again["cached"].astype(bool).all()
+    csv, side = job.write_tables(out)
+    acc = pd.read_csv(csv)
+    assert len(acc) == 7 and {"acc_e1", "acc_e2", "cpu_seconds"} <= set(acc.columns)
+    sample = space.sample(5, 0)
+    r8c8 = acc[acc["setting"].str.startswith("econas-r8c8")]
+    assert set(r8c8["arch_str"]) == set(sample[:2])
+    meta = json.loads(side.read_text())
+    assert meta["runs"] == 7 and "git_commit" in meta

@@ -13,6 +13,7 @@ import argparse
 import pandas as pd
 
 from zclib import space
+from zclib.train import job
 from zclib.train.runs import TABLE, merge, sweep
 from zclib.train.setting import ECONAS, Setting
 
@@ -74,3 +75,43 @@ def add_cli(sub) -> None:
     t.add_argument("--out", default=str(TABLE), help="table to resume into; - = none")
     t.add_argument("--merge", action="store_true", help="fold parts into --out")
     t.set_defaults(func=_cmd_train)
+
+    j = sub.add_parser(
+        "train-job", help="issue 17: the reference recipe on a seeded sample, resumable"
+    )
+    j.add_argument("--seed", type=int, default=0)
+    j.add_argument("--pack", type=int, default=8)
+    j.add_argument("--threads", type=int, default=1)
+    j.add_argument("--device", default="cpu")
+    j.add_argument("--hours", type=float, default=None, help="stop after (wall)")
+    j.add_argument("--out", default=str(job.OUT))
+    j.add_argument(
+        "--plan",
+        default=None,
+        help="setting=cells,... (default: "
+        + ",".join(f"{k}={v}" for k, v in job.PLAN.items())
+        + ")",
+    )
+    j.add_argument("--merge", action="store_true", help="only write the tables")
+    j.set_defaults(func=_cmd_job)
+
+
+def _cmd_job(args: argparse.Namespace) -> int:
+    if not args.merge:
+        plan = None
+        if args.plan:
+            plan = {k: int(v) for k, v in (p.split("=") for p in args.plan.split(","))}
+        df = job.run_job(
+            plan,
+            seed=args.seed,
+            out=args.out,
+            pack=args.pack,
+            threads=args.threads,
+            hours=args.hours,
+            device=args.device,
+        )
+        new = 0 if not len(df) else int((~df["cached"].astype(bool)).sum())
+        print(f"trained {new} runs now; {len(df)} requested so far")
+    for path in job.write_tables(args.out):
+        print(f"wrote {path}")
+    return 0

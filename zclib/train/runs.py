@@ -67,6 +67,7 @@ def sweep(
     read_from: Sequence[str | Path] = (),
     max_runs: int | None = None,
     pack: int = 1,
+    deadline: float | None = None,
 ) -> pd.DataFrame:
     """Train every (arch, setting, seed) not already in ``out`` (or ``read_from``).
 
@@ -87,6 +88,8 @@ def sweep(
         max_runs: stop after training this many new runs (None: all).
         pack: train this many architectures at once (:func:`train_packed`; the
             settings must have ``shared_order``); 1: one at a time.
+        deadline: ``time.monotonic()`` after which no new group is started
+            (None: none); what is left is trained by the next call.
 
     Returns:
         One row per requested (arch, setting, seed), in grid order, with
@@ -131,6 +134,8 @@ def sweep(
     rows = {}
     try:
         for s, sd, group in groups:
+            if deadline is not None and time.monotonic() > deadline:
+                break
             bar.set_postfix_str(f"{s.name} {group[0][:30]}")
             kw = dict(seed=sd, device=device, eval_epochs=eval_epochs)
             if len(group) == 1 and pack == 1:

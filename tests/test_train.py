@@ -612,3 +612,20 @@ def test_the_econas_job_trains_prefixes_resumes_and_writes_compact_tables(
     assert set(r8c8["arch_str"]) == set(sample[:2])
     meta = json.loads(side.read_text())
     assert meta["runs"] == 7 and "git_commit" in meta
+
+
+def test_a_stopped_run_is_the_first_epochs_of_the_full_schedule(fake_cifar):
+    full = train.Setting.parse("econas-r8c4e4b64", N=1, eval_batch=128)
+    stop = train.Setting.parse("econas-r8c4e4s2b64", N=1, eval_batch=128)
+    assert train.Setting.parse("econas-r8c4e4s2b64").name == "econas-r8c4e4s2b64"
+    assert stop.name == "econas-r8c4e4s2b64~N=1~eval_batch=128"  # not parseable
+    assert train.run_key(ARCH, full, 0) != train.run_key(ARCH, stop, 0)
+    a = train.train_arch(ARCH, full, seed=0, eval_epochs=[2], return_steps=True)
+    b = train.train_arch(ARCH, stop, seed=0, eval_epochs=[3], return_steps=True)
+    assert b["step_losses"] == a["step_losses"][:16]
+    assert json.loads(b["curve"]) == {"2": json.loads(a["curve"])["2"]}
+    assert b["epochs_trained"] == 2 and b["train_flops"] == a["train_flops"] / 2
+    budget = train.budgets(pd.DataFrame([b]))
+    assert budget["train_flops"].tolist() == [b["train_flops"]]
+    with pytest.raises(ValueError):
+        train.Setting.parse("econas-r8c4e4s5")

@@ -114,7 +114,7 @@ def run_job(
                     out=out,
                     device=device,
                     threads=threads,
-                    eval_epochs=[e for e in eval_epochs if e <= s.epochs],
+                    eval_epochs=[e for e in eval_epochs if e <= s.last_epoch],
                     progress=progress,
                     pack=pack,
                     deadline=deadline,

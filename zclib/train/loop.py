@@ -115,7 +115,8 @@ def fit(
         setting, seed: the recipe and the run seed (the subset).
         gen: the batch order and augmentation generator (:func:`batch_generator`).
         device: where the data lives.
-        eval_epochs: epochs (1-based) with a test pass besides the last.
+        eval_epochs: epochs (1-based) with a test pass besides the last trained
+            (``setting.last_epoch``).
         progress: a tqdm bar over epochs on stderr.
         desc: the bar's label.
         dtype: the batches' dtype (the networks').
@@ -128,12 +129,13 @@ def fit(
     """
     xtr, ytr = split_tensors(setting, "train", device)
     idx = torch.from_numpy(subset(len(xtr), setting.fraction, seed)).to(device)
-    want = {int(e) for e in eval_epochs} | {setting.epochs}
+    last = setting.last_epoch
+    want = {int(e) for e in eval_epochs if int(e) <= last} | {last}
     K = None
     t_fit = c_fit = t_eval = c_eval = 0.0
     n, bs = len(idx), setting.batch_size
     bar = tqdm(
-        range(1, setting.epochs + 1),
+        range(1, last + 1),
         disable=not progress,
         leave=False,
         desc=desc,
@@ -203,7 +205,7 @@ def run_row(
 ) -> dict:
     """The table row of cell ``k`` of a :func:`fit` result; seconds are the
     run's divided by ``share`` (the cells trained together)."""
-    n, e = fitted["n"], setting.epochs
+    n, e = fitted["n"], setting.last_epoch
     curve = fitted["curve"][k]
     return {
         "arch_str": arch,
@@ -230,6 +232,7 @@ def run_row(
         "train_flops": 3.0 * flops * n * e,
         "params": params,
         "n_train": int(n),
+        "epochs_trained": int(e),
         "pack": int(share),
         "device": device,
         "threads": torch.get_num_threads(),

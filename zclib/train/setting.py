@@ -29,7 +29,9 @@ from zclib.names import canonical_dataset
 
 TRAIN_VERSION = 1  # bump when the training code changes results; part of every key
 BASE_PAD = 4  # random-crop zero padding at 32x32 (NB201), scaled with resolution
-_NAME = re.compile(r"^(?:(econas)-)?r(\d+)c(\d+)e(\d+)(?:f([0-9.]+))?(?:b(\d+))?$")
+_NAME = re.compile(
+    r"^(?:(econas)-)?r(\d+)c(\d+)e(\d+)(?:s(\d+))?(?:f([0-9.]+))?(?:b(\d+))?$"
+)
 
 # Every detail of the reference recipe (nasbench2_train.py at ca61347, its data
 # loader and model), and where this project's "econas" recipe follows it.
@@ -86,6 +88,8 @@ class Setting:
     eval_batch: int = 1000  # images per test batch (matters with batch-stat BN)
     shared_order: bool = False  # batch order and augmentation drawn from the seed
     # alone, the same for every cell (packable); False: from (seed, cell)
+    stop: int | None = None  # train only epochs 1..stop of the `epochs`-epoch
+    # schedule (the paper reads epoch 20 of 40: what training 40 and reading 20 gives)
 
     def __post_init__(self):
         if self.resolution < 1 or 32 % self.resolution:
@@ -98,22 +102,27 @@ class Setting:
             raise ValueError("reduced training is implemented for cifar10 only")
         if self.recipe not in RECIPES:
             raise ValueError(f"unknown recipe {self.recipe!r}; one of {list(RECIPES)}")
+        if self.stop is not None and not 1 <= self.stop <= self.epochs:
+            raise ValueError(f"stop must be in 1..epochs, got {self.stop}")
         if self.resize not in ("area", "pil"):
             raise ValueError(f"resize must be 'area' or 'pil', got {self.resize!r}")
 
     @classmethod
     def parse(cls, name: str, **overrides) -> Setting:
         """``r8c4e20`` (+ optional ``f0.1`` fraction, ``b128`` batch; an
-        ``econas-`` prefix for the reference recipe) -> Setting."""
+        ``econas-`` prefix for the reference recipe; ``s20`` after the epochs: stop
+        after epoch 20 of the schedule) -> Setting."""
         m = _NAME.match(name.strip())
         if not m:
             raise ValueError(
                 f"bad setting {name!r}; expected e.g. econas-r8c4e40, r8c4e20, "
                 "r16c8e15f0.5 or r8c4e1f0.02b128"
             )
-        recipe, r, c, e, f, b = m.groups()
+        recipe, r, c, e, stop, f, b = m.groups()
         kw = dict(RECIPES[recipe or "nb201"])
         kw.update(resolution=int(r), C=int(c), epochs=int(e))
+        if stop is not None:
+            kw["stop"] = int(stop)
         if f is not None:
             kw["fraction"] = float(f)
         if b is not None:
@@ -127,14 +136,22 @@ class Setting:
         preset = RECIPES[self.recipe]
         s = "" if self.recipe == "nb201" else f"{self.recipe}-"
         s += f"r{self.resolution}c{self.C}e{self.epochs}"
+        if self.stop is not None:
+            s += f"s{self.stop}"
         if self.fraction != 1.0:
             s += f"f{self.fraction:g}"
         if self.batch_size != preset.get("batch_size", 256):
             s += f"b{self.batch_size}"
-        for k, v in sorted(preset.items()):
-            if k not in ("recipe", "batch_size") and getattr(self, k) != v:
-                s += f"~{k}={getattr(self, k)}"
+        base = dataclasses.asdict(Setting.parse(s))
+        for k, v in dataclasses.asdict(self).items():
+            if base[k] != v:
+                s += f"~{k}={v}"
         return s
+
+    @property
+    def last_epoch(self) -> int:
+        """The last epoch trained (``stop`` or ``epochs``)."""
+        return self.epochs if self.stop is None else self.stop
 
     @property
     def pad(self) -> int:
@@ -161,6 +178,7 @@ _LEGACY = {
     "resize": "area",
     "eval_batch": 1000,
     "shared_order": False,
+    "stop": None,
 }
 # recipe -> the fields its names imply (name, resolution, C, epochs from the name)
 RECIPES: dict[str, dict] = {

@@ -612,6 +612,26 @@ def test_the_econas_job_trains_prefixes_resumes_and_writes_compact_tables(
     assert set(r8c8["arch_str"]) == set(sample[:2])
     meta = json.loads(side.read_text())
     assert meta["runs"] == 7 and "git_commit" in meta
+    # notebook 07's reading: rho per (setting, epoch) against both targets
+    from zclib import stats
+    from zclib.exhibits import econas
+
+    runs = train.load_table(out)
+    idx = sorted(set(runs["index"]))
+    rng = np.random.default_rng(0)
+    bench = pd.DataFrame(
+        {"test_acc": rng.random(len(idx)), "valid_acc": rng.random(len(idx))},
+        index=idx,
+    )
+    rho = econas.reference_correlations(runs, bench, n_boot=50)
+    assert len(rho) == 2 * 2 * 2  # 2 settings x epochs 1, 2 x 2 targets
+    r = rho[(rho["proxy"] == "econas-r8c4e2~N=1~eval_batch=128@2")]
+    r = r[r["target"] == "test_acc"].iloc[0]
+    d = runs[runs["setting"] == "econas-r8c4e2~N=1~eval_batch=128"]
+    assert r["n"] == 5 and r["half_width"] == (r["hi"] - r["lo"]) / 2
+    want = stats.spearman(d["test_acc"], bench.loc[d["index"], "test_acc"])[0]
+    assert r["rho"] == pytest.approx(want)
+    assert len(econas.reference_correlations(runs.iloc[:0], bench, 10)) == 0
 
 
 def test_a_stopped_run_is_the_first_epochs_of_the_full_schedule(fake_cifar):

@@ -66,6 +66,7 @@ timings), :mod:`~zclib.train.cli`.
 from __future__ import annotations
 
 from zclib.network import count_flops, count_params  # re-exported (train.count_params)
+from zclib.train import job  # issue 17's job (also reached through the CLI)
 from zclib.train.cli import add_cli
 from zclib.train.costs import budgets, time_zero_cost
 from zclib.train.loop import (
@@ -116,6 +117,7 @@ __all__ = [
     "evaluate",
     "evaluate_packed",
     "fit",
+    "job",
     "load_images",
     "load_table",
     "load_tensors",

@@ -649,3 +649,13 @@ def test_a_stopped_run_is_the_first_epochs_of_the_full_schedule(fake_cifar):
     assert budget["train_flops"].tolist() == [b["train_flops"]]
     with pytest.raises(ValueError):
         train.Setting.parse("econas-r8c4e4s5")
+
+
+def test_pilot_extrapolates_cpu_seconds_per_cell(fake_cifar):
+    from zclib.train import job
+
+    rows = job.pilot({"r8c4": (1, 2)}, images=128, epochs=40, N=1, eval_batch=128)
+    assert [r["K"] for r in rows] == [1, 2] and rows[0]["n_train"] == 128
+    r = rows[1]
+    want = r["fit_cpu_s_per_cell"] * 512 / 128 * 40 + r["eval_cpu_s_per_cell"] * 11
+    assert r["est_cpu_s_per_cell"] == pytest.approx(want) and want > 0

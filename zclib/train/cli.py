@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import pandas as pd
+import torch
 
 from zclib import space
 from zclib.train import job
@@ -93,10 +95,18 @@ def add_cli(sub) -> None:
         + ")",
     )
     j.add_argument("--merge", action="store_true", help="only write the tables")
+    j.add_argument(
+        "--pilot", action="store_true", help="only estimate CPU s per cell (JSON)"
+    )
     j.set_defaults(func=_cmd_job)
 
 
 def _cmd_job(args: argparse.Namespace) -> int:
+    if args.pilot:
+        torch.set_num_threads(args.threads)
+        for row in job.pilot(seed=args.seed):
+            print(json.dumps(row), flush=True)
+        return 0
     if not args.merge:
         plan = None
         if args.plan:

@@ -2,6 +2,7 @@
 
     python -m zclib train-job --hours 6 --pack 8 --threads 1     # resumes; CPU
     python -m zclib train-job --merge                          # fold parts, tables
+    python -m zclib train-job --pilot                          # s/cell estimate
 
 Cells: ``space.sample(n, seed)``. Settings (:data:`PLAN`): the reference recipe
 ``econas-r8c4e40`` (the paper's EcoNAS point) on the first ``n`` cells and the
@@ -26,6 +27,7 @@ compact table the notebook reads; ``<out stem>_acc.json`` its provenance.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -35,8 +37,11 @@ from zclib import space
 from zclib.fileio import write_text_atomic
 from zclib.paths import RESULTS_DIR
 from zclib.provenance import portable_path, provenance
+from zclib.train.loop import train_arch
+from zclib.train.packed import train_packed
 from zclib.train.runs import load_table, merge, sweep
 from zclib.train.setting import Setting
+from zclib.train.tensors import split_tensors
 
 OUT = RESULTS_DIR / "train" / "econas_ref_cifar10.parquet"
 # setting -> cells (a prefix of the sample): the issue's aims
@@ -121,6 +126,53 @@ def run_job(
                 )
             )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+PILOT = {"r8c4": (1, 8), "r8c8": (1, 8), "r16c4": (1, 8), "r16c8": (1, 4)}
+
+
+def pilot(
+    shapes: dict[str, tuple[int, ...]] | None = None,
+    images: int = 4096,
+    seed: int = 0,
+    epochs: int = 40,
+    n_evals: int = len(EVAL_EPOCHS),
+    **overrides,
+) -> list[dict]:
+    """CPU seconds per cell of the reference recipe, extrapolated from one epoch on
+    ``images`` training images (2 steps of batch 2048) and one test pass: training
+    x (all images / ``images``) x ``epochs`` + ``n_evals`` test passes. One row
+    per (shape, K): K = 1 one at a time, K > 1 packed. What docs/econas_plan.md
+    quotes; a loaded machine inflates it (the load average is recorded)."""
+    shapes = PILOT if shapes is None else shapes
+    rows = []
+    for shape, packs in shapes.items():
+        s = Setting.parse(f"econas-{shape}e1", **overrides)
+        total = len(split_tensors(s, "train")[0])
+        s = Setting.parse(
+            f"econas-{shape}e1", fraction=min(1.0, images / total), **overrides
+        )
+        for K in packs:
+            archs = space.sample(K, seed)
+            if K == 1:
+                runs = [train_arch(archs[0], s, seed=seed)]
+            else:
+                runs = train_packed(archs, s, seed=seed)
+            fit = sum(r["train_cpu_seconds"] for r in runs) / K
+            ev = sum(r["cpu_seconds"] - r["train_cpu_seconds"] for r in runs) / K
+            n = runs[0]["n_train"]
+            rows.append(
+                {
+                    "shape": shape,
+                    "K": K,
+                    "n_train": n,
+                    "fit_cpu_s_per_cell": fit,
+                    "eval_cpu_s_per_cell": ev,
+                    "est_cpu_s_per_cell": fit * total / n * epochs + ev * n_evals,
+                    "loadavg_1min": os.getloadavg()[0],
+                }
+            )
+    return rows
 
 
 def compact(runs: pd.DataFrame) -> pd.DataFrame:

@@ -57,6 +57,12 @@ REFERENCE_RECIPE = {
     "batch of 2048 matters), residual blocks, stem and last BN as official; "
     "PyTorch default init",
     "loss": "F.cross_entropy (mean over the batch), ignite's supervised trainer",
+    "deviations here": "batch order and crop/flip draws come from a generator seeded "
+    "by the run seed (the reference: the global RNG of a shuffled DataLoader), the "
+    "same for every cell; the weights from zclib's seeded build (foresight's module "
+    "also builds the unused ops of each edge, so its RNG draws differ; same "
+    "distribution); the test pass at the requested epochs only (the reference: "
+    "every epoch and epoch 0)",
     "paper's figure reads": "epoch 20 of the 40-epoch run for the EcoNAS point "
     "(this project's earlier reading of the released notebook, docs/notebooks.md), "
     "against NB201's 200-epoch accuracy; every epoch is kept in the runs",

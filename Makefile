@@ -21,7 +21,7 @@ NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
         cpu-fullspace clean-env report check-report test-browser chromium lab gpu-prepare \
-        gpu-fullspace gpu-merge check-reproduce $(NOTEBOOKS)
+        gpu-fullspace gpu-merge check-reproduce bench-train $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference 
 .PHONY: bench-backends
 bench-backends: $(STAMP)  ## scoring throughput, 2 Dask workers vs the 2-process pool, same cells (idle machine) -> results/bench/
 	$(PY) -m zclib speed-backends --n 40 --workers 2 --out results/bench/backends_cpu_cifar10.json
+
+bench-train: $(STAMP)  ## training speed, CPU: packed vs one-at-a-time, r8c4/r8c8/r16c4/r16c8 -> results/bench/train_cpu.json
+	$(PY) -m zclib.train.bench --out results/bench/train_cpu.json
 
 verify-scores: $(STAMP)  ## recompute a sample of the shipped scores on CPU and compare
 	$(PY) -m zclib verify-scores --n 20

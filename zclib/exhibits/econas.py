@@ -217,6 +217,51 @@ def correlations(
     return pd.DataFrame(rows)
 
 
+def reference_correlations(
+    runs: pd.DataFrame,
+    acc_table: pd.DataFrame,
+    n_boot: int,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Spearman ρ (bootstrap CI, its half-width) of every (reference-recipe
+    setting, recorded epoch) of issue 17's job (``train.job``) with both 200-epoch
+    targets; empty where the job has no runs yet.
+
+    Args:
+        runs: the job's runs (``train.load_table(train.job.OUT)``).
+        acc_table: the benchmark table (``test_acc``, ``valid_acc`` by index).
+        n_boot, seed, ci: the bootstrap.
+
+    Returns:
+        Rows proxy (``<setting>@<epoch>``), setting, budget, target, rho, lo, hi,
+        n, half_width, cpu_s_per_cell.
+    """
+    if not len(runs):
+        return pd.DataFrame(
+            columns=["proxy", "setting", "budget", "target", "rho", "lo", "hi", "n"]
+        )
+    bud = train.budgets(runs).join(
+        acc_table[["test_acc", "valid_acc"]].add_suffix("_200"), on="index"
+    )
+    rows = []
+    for proxy, d in bud.groupby("proxy", sort=False):
+        for t in TARGETS:
+            c = corr(d["acc"], d[f"{t}_200"], n_boot, seed, ci)
+            rows.append(
+                {
+                    "proxy": proxy,
+                    "setting": d["setting"].iloc[0],
+                    "budget": int(d["budget"].iloc[0]),
+                    "target": t,
+                    **c,
+                    "half_width": (c["hi"] - c["lo"]) / 2,
+                    "cpu_s_per_cell": float(d["cpu_seconds"].mean()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def on_common(
     bud, sample, zc, zc_names, common, n_boot: int, seed: int = 0, ci: float = 0.95
 ) -> pd.DataFrame:

@@ -4,25 +4,30 @@
         --out results/train/econas_cifar10.parquet
     python -m zclib train --n 20 --setting r8c4e20 --backend dask --workers 2 \
         --out runs.parquet
+    python -m zclib train --n 64 --pack 16 --eval-epochs 5,10,20 --out t.parquet
+        # the reference recipe (econas-r8c4e40, the default), 16 cells at once
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 
 import pandas as pd
+import torch
 
 from zclib import space
 from zclib.cluster import BACKENDS
+from zclib.train import job
 from zclib.train.runs import TABLE, merge, sweep
-from zclib.train.setting import Setting
+from zclib.train.setting import ECONAS, Setting
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     if (args.n is None) == (args.arch is None):
         raise ValueError("give exactly one of --n N or --arch ARCH")
     archs = space.sample(args.n, args.seed) if args.n else [args.arch]
-    settings = [Setting.parse(s) for s in args.setting]
+    settings = [Setting.parse(s) for s in (args.setting or [ECONAS])]
     evals = [int(e) for e in args.eval_epochs.split(",") if e.strip()]
     out = None if args.out == "-" else args.out
     df = sweep(
@@ -37,6 +42,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         backend=args.backend,
         workers=args.workers,
         scheduler=args.scheduler,
+        pack=args.pack,
     )
     if out and args.merge:
         merge(out)
@@ -59,8 +65,15 @@ def add_cli(sub) -> None:
     t.add_argument(
         "--setting",
         action="append",
-        required=True,
-        help="e.g. r8c4e20 (repeatable); f<fraction>, b<batch> optional",
+        default=None,
+        help=f"e.g. {ECONAS} (the default: the reference recipe) or r8c4e20 (the "
+        "earlier recipe); repeatable; f<fraction>, b<batch> optional",
+    )
+    t.add_argument(
+        "--pack",
+        type=int,
+        default=1,
+        help="train K cells at once in one packed network (econas- settings)",
     )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu")
@@ -88,3 +101,51 @@ def add_cli(sub) -> None:
     t.add_argument("--out", default=str(TABLE), help="table to resume into; - = none")
     t.add_argument("--merge", action="store_true", help="fold parts into --out")
     t.set_defaults(func=_cmd_train)
+
+    j = sub.add_parser(
+        "train-job", help="issue 17: the reference recipe on a seeded sample, resumable"
+    )
+    j.add_argument("--seed", type=int, default=0)
+    j.add_argument("--pack", type=int, default=8)
+    j.add_argument("--threads", type=int, default=1)
+    j.add_argument("--device", default="cpu")
+    j.add_argument("--hours", type=float, default=None, help="stop after (wall)")
+    j.add_argument("--out", default=str(job.OUT))
+    j.add_argument(
+        "--plan",
+        default=None,
+        help="setting=cells,... (default: "
+        + ",".join(f"{k}={v}" for k, v in job.PLAN.items())
+        + ")",
+    )
+    j.add_argument("--merge", action="store_true", help="only write the tables")
+    j.add_argument(
+        "--pilot", action="store_true", help="only estimate CPU s per cell (JSON)"
+    )
+    j.set_defaults(func=_cmd_job)
+
+
+def _cmd_job(args: argparse.Namespace) -> int:
+    if args.pilot:
+        torch.set_num_threads(args.threads)
+        for row in job.pilot(seed=args.seed):
+            print(json.dumps(row), flush=True)
+        return 0
+    if not args.merge:
+        plan = None
+        if args.plan:
+            plan = {k: int(v) for k, v in (p.split("=") for p in args.plan.split(","))}
+        df = job.run_job(
+            plan,
+            seed=args.seed,
+            out=args.out,
+            pack=args.pack,
+            threads=args.threads,
+            hours=args.hours,
+            device=args.device,
+        )
+        new = 0 if not len(df) else int((~df["cached"].astype(bool)).sum())
+        print(f"trained {new} runs now; {len(df)} requested so far")
+    for path in job.write_tables(args.out):
+        print(f"wrote {path}")
+    return 0

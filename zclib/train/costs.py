@@ -28,7 +28,12 @@ def budgets(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in runs.to_dict("records"):
         for e, acc in json.loads(r["curve"]).items():
-            f = int(e) / r["epochs"]
+            # share of the run's training cost (runs stopped early: of the epochs
+            # trained; rows from before the stop field: all epochs)
+            trained = r.get("epochs_trained")
+            if trained is None or trained != trained:  # missing or NaN
+                trained = r["epochs"]
+            f = int(e) / trained
             cpu = r.get("train_cpu_seconds", np.nan)
             rows.append(
                 {

@@ -2,12 +2,16 @@
 
     from zclib.train import Setting, sweep, merge, load_table
     df = sweep(archs, [Setting.parse("r8c4e20")], seeds=[0], out="t.parquet")
+    df = sweep(archs, [Setting.parse("econas-r8c4e40")], pack=16, out="t.parquet")
     merge("t.parquet")           # fold t.parquet.parts/ into t.parquet
     df = sweep(archs, settings, out="t.parquet", backend="dask", workers=4)
 
 Each finished run is one chunk of :mod:`zclib.chunks` (``<out>.parts/<key>.parquet``,
 ``key`` = :func:`zclib.train.run_key`); a damaged chunk is warned about and trained
-again.
+again. With ``pack=K`` the runs of a setting go K at a time through
+:func:`zclib.train.train_packed`; each run is still its own part, under the same key
+as a one-at-a-time run (the recipe is the same, the results equal to rounding;
+``pack`` records K).
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from zclib.paths import RESULTS_DIR
 from zclib.provenance import provenance
 from zclib.scoring import check_device
 from zclib.train.loop import train_arch
+from zclib.train.packed import train_packed
 from zclib.train.setting import Setting, run_key
-from zclib.train.tensors import load_tensors
+from zclib.train.tensors import split_tensors
 
 TABLE = RESULTS_DIR / "train" / "econas_cifar10.parquet"  # the shipped sweep
 SWEEP_IDENT = {"kind": "train-sweep"}  # run.json of a sweep (run keys hold the rest)
@@ -66,11 +71,14 @@ def sweep(
     backend: str = "pool",
     workers: int = 1,
     scheduler: str | None = None,
+    pack: int = 1,
+    deadline: float | None = None,
 ) -> pd.DataFrame:
     """Train every (arch, setting, seed) not already in ``out`` (or ``read_from``).
 
-    Runs go architecture by architecture (all settings of an arch, then the next),
-    so an interrupted sweep leaves complete rows for a prefix of the sample.
+    Runs go architecture by architecture (all settings of an arch, then the next;
+    with ``pack`` K, K architectures at a time), so an interrupted sweep leaves
+    complete rows for a prefix of the sample.
 
     Args:
         archs, settings, seeds: the grid.
@@ -92,6 +100,10 @@ def sweep(
         workers: with ``backend="dask"`` and no ``scheduler``, the LocalCluster's
             worker processes (one thread each).
         scheduler: with ``backend="dask"``, a running cluster (``tcp://HOST:PORT``).
+        pack: train this many architectures at once (:func:`train_packed`; the
+            settings must have ``shared_order``); 1: one at a time.
+        deadline: ``time.monotonic()`` after which no new group is started
+            (None: none); what is left is trained by the next call.
 
     Returns:
         One row per requested (arch, setting, seed), in grid order, with
@@ -103,6 +115,8 @@ def sweep(
         raise ValueError("training with --workers > 1 needs --backend dask")
     if backend == "dask":
         cluster.require()
+        if pack != 1:
+            raise ValueError("--pack > 1 trains here: not with --backend dask")
     elif threads:
         torch.set_num_threads(int(threads))
     archs = [space.format_arch(space.as_cell(a)) for a in archs]
@@ -123,6 +137,7 @@ def sweep(
     todo = [g for g in grid if run_key(*g) not in done]
     if max_runs is not None:
         todo = todo[:max_runs]
+    groups = _groups(todo, settings, int(pack))
     bar = tqdm(
         total=len(todo),
         disable=not progress,
@@ -159,10 +174,10 @@ def sweep(
 
     try:
         if backend == "dask" and todo:
-            # every resolution's tensors, loaded here once (CPU) and scattered
+            # every setting's tensors, loaded here once (CPU) and scattered
             data = {
-                r: load_tensors("train", r) + load_tensors("test", r)
-                for r in sorted({s.resolution for _a, s, _sd in todo})
+                s.name: {sp: split_tensors(s, sp) for sp in ("train", "test")}
+                for s in {s for _a, s, _sd in todo}
             }
             evals = tuple(eval_epochs)  # once: it may be an iterator
             tasks = [
@@ -178,9 +193,17 @@ def sweep(
                     threads=threads or 1,
                 )
         else:
-            for a, s, sd in todo:
-                bar.set_postfix_str(f"{s.name} {a[:30]}")
-                save(train_arch(a, s, seed=sd, device=device, eval_epochs=eval_epochs))
+            for s, sd, group in groups:
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                bar.set_postfix_str(f"{s.name} {group[0][:30]}")
+                kw = dict(seed=sd, device=device, eval_epochs=eval_epochs)
+                if len(group) == 1 and pack == 1:
+                    new = [train_arch(group[0], s, **kw)]
+                else:
+                    new = train_packed(group, s, **kw)
+                for row in new:
+                    save(row)
     finally:
         bar.close()
     result = []
@@ -201,8 +224,25 @@ def _train_task(data: dict, arch, setting, seed, device, eval_epochs) -> dict:
         seed=seed,
         device=device,
         eval_epochs=eval_epochs,
-        data=data[setting.resolution],
+        data=data[setting.name],
     )
+
+
+def _groups(todo: list, settings: Sequence[Setting], pack: int) -> list[tuple]:
+    """(setting, seed, [archs]) in the order runs are trained: runs of one
+    (setting, seed) K at a time, the i-th group of every setting before the
+    (i+1)-th of any."""
+    if pack < 1:
+        raise ValueError(f"pack must be >= 1, got {pack}")
+    by: dict[tuple, list[str]] = {}
+    for a, s, sd in todo:
+        by.setdefault((settings.index(s), sd), []).append(a)
+    out = []
+    for (si, sd), archs in by.items():
+        for i in range(0, len(archs), pack):
+            out.append((i // pack, si, sd, settings[si], archs[i : i + pack]))
+    out.sort(key=lambda g: g[:3])
+    return [(g[3], g[2], g[4]) for g in out]
 
 
 def merge(out: str | Path = TABLE) -> Path:

@@ -109,6 +109,8 @@ clean-env:  ## remove .venv
 SUBMISSIONS ?=
 # where grades.csv, max_points.csv and feedback/ go
 GRADES      ?= course/grades
+# notebooks graded at once (each an otter run process with its own kernel)
+GRADE_JOBS  ?= 2
 # more options of `python -m zclib.course build`, e.g. --smoke or --only 03_search
 COURSE_ARGS ?=
 
@@ -117,4 +119,4 @@ course: $(STAMP)  ## otter assign every course master -> course/release/{student
 
 grade: $(STAMP)  ## grade SUBMISSIONS=dir (a folder per student) with otter run -> $(GRADES)/grades.csv, feedback/
 	$(if $(SUBMISSIONS),,$(error give SUBMISSIONS=<folder with one sub-folder per student>))
-	$(PY) -m zclib.course grade $(SUBMISSIONS) --out $(GRADES)
+	$(PY) -m zclib.course grade $(SUBMISSIONS) --out $(GRADES) --jobs $(GRADE_JOBS)

@@ -162,9 +162,8 @@ def kit(tmp_path_factory):
         _carol(name, stu, sol, subs / "carol" / f"{name}.ipynb")
         executed[name] = (sol, stu)
     out = root / "grades"
-    assert (
-        course_main(["grade", str(subs), "--release", str(rel), "--out", str(out)]) == 0
-    )
+    argv = ["grade", str(subs), "--release", str(rel), "--out", str(out)]
+    assert course_main([*argv, "--jobs", "2"]) == 0
     grades = pd.read_csv(out / "grades.csv").set_index("student")
     top = pd.read_csv(out / "max_points.csv").iloc[0]
     return {"release": rel, "subs": subs, "out": out, "grades": grades, "max": top}
@@ -390,3 +389,17 @@ def test_grade_counts_a_missing_notebook_as_zero(kit, tmp_path):
     )
     text = (tmp_path / "out" / "feedback" / "dave" / f"{NAMES[1]}.txt").read_text()
     assert "not submitted" in text
+
+
+def test_stable_cell_ids_are_reproducible(tmp_path):
+    paths = [tmp_path / "a.ipynb", tmp_path / "b.ipynb"]
+    for p in paths:  # two notebooks, each cell with a new random id
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("x = 1") for _ in range(2)]
+        nbformat.write(nb, p)
+    assert paths[0].read_bytes() != paths[1].read_bytes()
+    for p in paths:
+        release.stable_cell_ids(p)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    ids = [c.id for c in nbformat.read(paths[0], as_version=4).cells]
+    assert len(set(ids)) == 2

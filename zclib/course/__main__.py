@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("submissions", help="one folder per student")
     g.add_argument("--release", default=str(release.RELEASE_DIR))
     g.add_argument("--out", help="output folder (default: <submissions>/../grades)")
+    g.add_argument(
+        "--jobs", type=int, default=1, help="notebooks graded at once (1 a core)"
+    )
     sub.add_parser("data", help="rewrite course/masters/data/nb201_cifar10.parquet")
     args = p.parse_args(argv)
     if args.command == "build":
@@ -30,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         ).items():
             print(f"{name}: {paths['student']}  {paths['zip']}")
     elif args.command == "grade":
-        df = grading.grade(args.submissions, args.release, args.out)
+        df = grading.grade(args.submissions, args.release, args.out, args.jobs)
         print(df.to_string(index=False))
     else:
         print(data.write_table())

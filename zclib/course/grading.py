@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -70,6 +71,11 @@ def grade_one(notebook: str | Path, autograder_zip: str | Path) -> dict:
         return json.loads(path.read_text())
 
 
+def _grade_if_there(notebook: Path, autograder_zip: Path) -> dict | None:
+    """:func:`grade_one`, or None for a notebook that was not submitted."""
+    return grade_one(notebook, autograder_zip) if notebook.exists() else None
+
+
 def question_points(results: dict) -> dict[str, tuple[float, float]]:
     """``{question: (score, max_score)}`` from an otter results.json."""
     return {
@@ -101,13 +107,16 @@ def grade(
     submissions: str | Path,
     release: str | Path = RELEASE_DIR,
     out: str | Path | None = None,
+    jobs: int = 1,
 ) -> pd.DataFrame:
     """Grade every student folder of ``submissions`` on every released assignment.
 
     Args:
         submissions: one folder per student holding ``<assignment>.ipynb`` files.
-        release: the release :func:`zclib.course.release` wrote.
+        release: the release :func:`zclib.course.build` wrote.
         out: output folder (default: ``submissions``' sibling ``grades``).
+        jobs: notebooks graded at once (each in its own ``otter run`` process and
+            kernel; about one per CPU core).
 
     Returns:
         The grades table written to ``out/grades.csv`` (one row per student).
@@ -126,6 +135,17 @@ def grade(
     if not students:
         raise FileNotFoundError(f"no student folders in {submissions}")
     clean(out)
+    todo = [
+        (student, name, submissions / student / f"{name}.ipynb")
+        for student in students
+        for name in names
+    ]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:  # otter runs
+        done = pool.map(
+            lambda t: _grade_if_there(t[2], graders / t[1] / f"{t[1]}-autograder.zip"),
+            todo,
+        )
+        results_of = {(s, n): r for (s, n, _), r in zip(todo, done, strict=True)}
     maxima: dict[str, float] = {}
     rows = []
     for student in students:
@@ -133,9 +153,7 @@ def grade(
         fb = out / "feedback" / student
         fb.mkdir(parents=True, exist_ok=True)
         for name in names:
-            zip_path = release / AUTOGRADER_DIR / name / f"{name}-autograder.zip"
-            nb = submissions / student / f"{name}.ipynb"
-            results = grade_one(nb, zip_path) if nb.exists() else None
+            results = results_of[student, name]
             if results is not None:
                 (fb / f"{name}.json").write_text(json.dumps(results, indent=1))
                 for q, (score, top) in question_points(results).items():

@@ -12,14 +12,17 @@ Layout written (``release`` is ``course/release/`` unless given; wiped first):
 
 otter names the zip ``<name>-autograder_<timestamp>.zip`` and stamps every entry
 with the build time; :func:`deterministic_zip` renames it and rewrites it with
-sorted entries and a fixed timestamp (1980-01-01), so that rebuilding an unchanged
-master gives the same bytes. ``otter assign`` runs the master's tests against its
-solutions and fails when they do not all pass (its ``run_tests``, on by default).
+sorted entries and a fixed timestamp (1980-01-01), and :func:`stable_cell_ids`
+replaces the random ids of the cells otter inserts, so that rebuilding an unchanged
+master gives the same bytes (checked once for the zip of 03_search). ``otter
+assign`` runs the master's tests against its solutions and fails when they do not
+all pass (its ``run_tests``, on by default).
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -96,6 +99,21 @@ def with_parameters(source: str, values: dict) -> str:
             comment = line[line.index("  # ") :] if "  # " in line else ""
             lines[node.lineno - 1] = f"{name} = {values[name]!r}{comment}"
     return "\n".join(lines)
+
+
+def stable_cell_ids(path: str | Path) -> None:
+    """Give every cell of a notebook an id derived from its position and source.
+
+    otter inserts cells (its init and check cells) with random ids, so two builds
+    of one master would differ in them; these ids make the output reproducible.
+    """
+    import nbformat  # [notebooks] extra
+
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        digest = hashlib.sha1(f"{i}\n{cell.source}".encode()).hexdigest()
+        cell["id"] = digest[:8]
+    nbformat.write(nb, path)
 
 
 def _stage(masters: Path, name: str, dest: Path, smoke: bool) -> Path:
@@ -176,6 +194,8 @@ def build(
                 dist / "autograder", grader, ignore=shutil.ignore_patterns("*.zip")
             )
             zip_path = deterministic_zip(stamped, grader / f"{name}-autograder.zip")
+        for nb in (student / f"{name}.ipynb", grader / f"{name}.ipynb"):
+            stable_cell_ids(nb)
         out[name] = {
             "student": student / f"{name}.ipynb",
             "solution": grader / f"{name}.ipynb",

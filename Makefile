@@ -117,6 +117,6 @@ COURSE_ARGS ?=
 course: $(STAMP)  ## otter assign every course master -> course/release/{student,autograder}/ (zips renamed, fixed timestamps)
 	$(PY) -m zclib.course build $(COURSE_ARGS)
 
-grade: $(STAMP)  ## grade SUBMISSIONS=dir (a folder per student) with otter run -> $(GRADES)/grades.csv, feedback/
+grade: $(STAMP)  ## grade SUBMISSIONS=dir (a folder per student) with otter run -> course/grades/ (GRADES=): grades.csv, feedback/
 	$(if $(SUBMISSIONS),,$(error give SUBMISSIONS=<folder with one sub-folder per student>))
 	$(PY) -m zclib.course grade $(SUBMISSIONS) --out $(GRADES) --jobs $(GRADE_JOBS)

@@ -9,11 +9,15 @@ One module fixture does what an instructor does, at the smoke size
 and every untouched student notebook, three synthetic submissions made from them
 (alice: the executed solutions; bob: the executed untouched notebooks; carol: the
 first question answered, the second a stub that passes its public tests but is
-wrong, the rest untouched) and ``python -m zclib.course grade`` on them (what
-``make grade`` runs). The tests then check the six acceptance items of the issue
-on what it wrote. No network: otter runs non-containerised (``otter run``).
-It adds about 3 minutes of CI time when the machine is otherwise idle (build about
-1 min, 6 papermill runs, 9 gradings of a few seconds each).
+wrong, the rest untouched; dave: nothing) and ``python -m zclib.course grade
+--jobs 2`` on them (what ``make grade`` runs). The tests then check the six
+acceptance items of the issue on what it wrote. No network: otter runs
+non-containerised (``otter run``).
+
+CI time: 18 notebook executions (3 by otter assign, 6 by papermill, 9 gradings),
+each a fresh kernel importing torch. A first run here took about 5 CPU-minutes
+(17 min of wall time on 2 cores shared with a load of about 10), so on an idle
+2-core CI machine expect about 3-4 minutes: above the issue's 3-minute aim.
 """
 
 from __future__ import annotations
@@ -86,16 +90,18 @@ def _kernel() -> str:
     return "zclib" if "zclib" in KernelSpecManager().find_kernel_specs() else "python3"
 
 
-def _run(nb_path: Path, out: Path, allow_errors: bool) -> None:
-    """papermill in the notebook's own folder (otter's grader.check reads the
-    notebook from the working directory), at the smoke size."""
+def _run(nb_path: Path, out: Path, allow_errors: bool, scratch: Path) -> None:
+    """papermill on a copy of the notebook's folder, in that folder (otter's
+    grader.check reads the notebook from the working directory and leaves its
+    .OTTER_LOG there: the release itself stays as built), at the smoke size."""
+    work = shutil.copytree(nb_path.parent, scratch)
     params = release.SMOKE  # each master declares these names
     try:
         pm.execute_notebook(
-            str(nb_path),
+            str(work / nb_path.name),
             str(out),
             parameters=params,
-            cwd=str(nb_path.parent),
+            cwd=str(work),
             kernel_name=_kernel(),
             progress_bar=False,
         )
@@ -151,17 +157,16 @@ def kit(tmp_path_factory):
     rel = root / "release"
     assert course_main(["build", "--smoke", "--release", str(rel)]) == 0
     subs = root / "submissions"
-    executed = {}
     for name in NAMES:
         sol = rel / "autograder" / name / f"{name}.ipynb"
         stu = rel / "student" / name / f"{name}.ipynb"
         for who in STUDENTS:
             (subs / who).mkdir(parents=True, exist_ok=True)
-        _run(sol, subs / "alice" / f"{name}.ipynb", allow_errors=False)
-        _run(stu, subs / "bob" / f"{name}.ipynb", allow_errors=True)
+        _run(sol, subs / "alice" / f"{name}.ipynb", False, root / "run" / "sol" / name)
+        _run(stu, subs / "bob" / f"{name}.ipynb", True, root / "run" / "stu" / name)
         _carol(name, stu, sol, subs / "carol" / f"{name}.ipynb")
-        executed[name] = (sol, stu)
     out = root / "grades"
+    (subs / "dave").mkdir()  # handed nothing in
     argv = ["grade", str(subs), "--release", str(rel), "--out", str(out)]
     assert course_main([*argv, "--jobs", "2"]) == 0
     grades = pd.read_csv(out / "grades.csv").set_index("student")
@@ -331,7 +336,7 @@ def _secret_lines(master: Path) -> list[str]:
                     public.append(line)
         else:
             public.extend(src.splitlines())
-    shared = {s.strip() for s in public}
+    shared = "\n".join(s.strip() for s in public)  # a fragment of one is not secret
     return sorted(
         {s.strip() for s in secret if len(s.strip()) >= 12 and s.strip() not in shared}
     )
@@ -359,7 +364,7 @@ def test_5_notebooks_run_under_papermill(kit):
 
 def test_6_grades_csv_and_feedback(kit):
     grades, out = kit["grades"], kit["out"]
-    assert list(grades.index) == sorted(STUDENTS)
+    assert list(grades.index) == sorted([*STUDENTS, "dave"])
     for name in NAMES:
         cols = _questions(grades, name)
         assert len(cols) >= 3
@@ -376,19 +381,13 @@ def test_6_grades_csv_and_feedback(kit):
     assert 0 < grades.loc["carol", "total"] < grades.loc["alice", "total"]
 
 
-def test_grade_counts_a_missing_notebook_as_zero(kit, tmp_path):
-    subs = tmp_path / "subs"
-    (subs / "dave").mkdir(parents=True)
-    only = NAMES[0]
-    shutil.copy(
-        kit["subs"] / "alice" / f"{only}.ipynb", subs / "dave" / f"{only}.ipynb"
-    )
-    df = course.grade(subs, kit["release"], tmp_path / "out").set_index("student")
-    assert df.loc["dave", "total"] == sum(
-        kit["max"][c] for c in _questions(kit["grades"], only)
-    )
-    text = (tmp_path / "out" / "feedback" / "dave" / f"{NAMES[1]}.txt").read_text()
-    assert "not submitted" in text
+def test_grade_counts_missing_notebooks_as_zero(kit):
+    """dave handed nothing in (an empty folder): a row of zeros, no grading run."""
+    assert (kit["grades"].loc["dave"] == 0).all()
+    for name in NAMES:
+        text = (kit["out"] / "feedback" / "dave" / f"{name}.txt").read_text()
+        assert "not submitted" in text
+        assert not (kit["out"] / "feedback" / "dave" / f"{name}.json").exists()
 
 
 def test_stable_cell_ids_are_reproducible(tmp_path):

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 RUFF   := $(VENV)/bin/ruff
 STAMP  := $(VENV)/.installed
 KERNEL := zclib
-LINTED := zclib tests results/checks notebooks
+LINTED := zclib tests results/checks notebooks course
 
 # -- what each notebook reads: make re-runs a notebook only when one of these changed.
 # Stamps live in git-ignored results/.done/, so a fresh clone runs everything and an
@@ -21,7 +21,7 @@ NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
         cpu-fullspace clean-env report check-report test-browser chromium lab gpu-prepare \
-        gpu-fullspace gpu-merge check-reproduce bench-train $(NOTEBOOKS)
+        gpu-fullspace gpu-merge check-reproduce bench-train course grade $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -30,18 +30,18 @@ help:  ## list targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -e '.[dev,notebooks,browser,dask]'
+	$(PY) -m pip install -qq -e '.[dev,notebooks,browser,dask,course]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (zclib)" \
 	    --env ZCLIB_RESULTS_DIR results/interactive >/dev/null
 	$(PY) -m zclib.jupyter install --prefix $(VENV)
 	touch $(STAMP)
 
-env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks,browser,dask], Jupyter kernel "zclib", strip-on-save hook)
+env: $(STAMP)  ## build .venv (Python 3.11, zclib editable + [dev,notebooks,browser,dask,course], Jupyter kernel "zclib", strip-on-save hook)
 
 data: $(STAMP)  ## report which images and benchmark tables are found, and where
 	$(PY) -m zclib data
 
-lint: $(STAMP)  ## ruff check + format check (zclib, tests, results/checks, notebooks)
+lint: $(STAMP)  ## ruff check + format check (zclib, tests, results/checks, notebooks, course)
 	$(RUFF) check $(LINTED)
 	$(RUFF) format --check $(LINTED)
 
@@ -145,3 +145,20 @@ gpu-merge: $(STAMP)  ## add the chunks a device run returned (FROM=folder), writ
 
 clean-env:  ## remove .venv
 	rm -rf $(VENV)
+
+# -- the course kit (issue 18; course/README.md): otter-grader, no Docker, no server.
+# the folder of submissions, one sub-folder per student (grade: required)
+SUBMISSIONS ?=
+# where grades.csv, max_points.csv and feedback/ go
+GRADES      ?= course/grades
+# notebooks graded at once (each an otter run process with its own kernel)
+GRADE_JOBS  ?= 2
+# more options of `python -m zclib.course build`, e.g. --smoke or --only 03_search
+COURSE_ARGS ?=
+
+course: $(STAMP)  ## otter assign every course master -> course/release/{student,autograder}/ (zips renamed, fixed timestamps)
+	$(PY) -m zclib.course build $(COURSE_ARGS)
+
+grade: $(STAMP)  ## grade SUBMISSIONS=dir (a folder per student) with otter run -> course/grades/ (GRADES=): grades.csv, feedback/
+	$(if $(SUBMISSIONS),,$(error give SUBMISSIONS=<folder with one sub-folder per student>))
+	$(PY) -m zclib.course grade $(SUBMISSIONS) --out $(GRADES) --jobs $(GRADE_JOBS)

@@ -60,6 +60,16 @@ def job_rows(
     if not (folder / chunks.GUARD).exists():
         return None, {**info, "missing": list(range(len(arch_chunks))), "records": []}
     chunks.open_parts(folder, ident, legacy=scoring.LEGACY_IDENTITY)  # or ValueError
+    frames, missing = _read_chunks(folder, arch_chunks)
+    records = [json.loads(f.read_text()) for f in sorted(folder.glob(RECORD_GLOB))]
+    info.update(missing=missing, records=records)
+    if missing:
+        return None, info
+    return pd.concat(frames, ignore_index=True), info
+
+
+def _read_chunks(folder: Path, arch_chunks: list[list[str]]) -> tuple[list, list]:
+    """(frames of the chunks present and holding their archs, indices of the rest)."""
     frames, missing = [], []
     for k, chunk in enumerate(arch_chunks):
         df = chunks.read_part(chunks.part_path(folder, scoring.part_key(k)))
@@ -67,11 +77,7 @@ def job_rows(
             missing.append(k)
         else:
             frames.append(df)
-    records = [json.loads(f.read_text()) for f in sorted(folder.glob(RECORD_GLOB))]
-    info.update(missing=missing, records=records)
-    if missing:
-        return None, info
-    return pd.concat(frames, ignore_index=True), info
+    return frames, missing
 
 
 def read_prefix(
@@ -109,14 +115,10 @@ def read_prefix(
         if got != expected or run.get("chunk_size") != chunk_size:
             raise ValueError(f"{folder} holds another run: {got} != {expected}")
     n_chunks = -(-len(archs) // chunk_size)
-    frames, missing = [], []
-    for k in range(n_chunks):
-        df = chunks.read_part(chunks.part_path(folder, scoring.part_key(k)))
-        chunk = space_archs[k * chunk_size : (k + 1) * chunk_size]
-        if df is None or list(df["arch_str"]) != chunk:
-            missing.append(k)
-        else:
-            frames.append(df)
+    frames, missing = _read_chunks(
+        folder,
+        [space_archs[k * chunk_size : (k + 1) * chunk_size] for k in range(n_chunks)],
+    )
     if missing:
         raise Incomplete(
             f"{job.dataset} {job.name}: {len(missing)} of the {n_chunks} chunks of the "

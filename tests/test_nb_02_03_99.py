@@ -111,7 +111,16 @@ def test_02_numbers(smoke_root):
     assert pb["p_value"].between(0, 1).all()
     assert pb.loc[pb["accuracy"] == "test_acc", "published"].notna().all()
     check_stand_in(pb)
-    for f in ("table3_published_vs_ours", "zico_minus_params_bootstrap"):
+    # the later proxies vs #params, on every dataset whose suite prefix is there
+    vs = df[df["experiment"] == "proxy_suite_vs_params"]
+    have = set(prov["DATASETS"]) - set(prov["suite_missing"])
+    assert prov["SUITE_N"] == 50 and have and set(vs["dataset"]) == have
+    assert len(vs) == len(have) * 2 * 6 and vs["n"].le(50).all()
+    assert (vs["ci_lo"] <= vs["ci_hi"]).all()
+    gap = vs["proxy_value"] - vs["params_value"] - vs["value"]
+    assert gap.abs().max() < 1e-12
+    figures = ["table3_published_vs_ours", "zico_minus_params_bootstrap"]
+    for f in figures + ["suite_minus_params_bootstrap"]:
         for ext in ("png", "pdf"):
             assert (smoke_root / "02_zico_vs_params" / f"{f}.{ext}").stat().st_size > 0
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from zclib import chunks, reference, results, scoring, space
+from zclib import chunks, network, reference, results, scoring, space
 from zclib.exhibits import proxy_suite as ex
 from zclib.fullspace import jobs as fjobs
 from zclib.fullspace import merge as fmerge
@@ -103,3 +103,32 @@ def test_missing_chunks_are_named_and_another_run_refused(shared_dir, tmp_path):
     _write_prefix(other, proxies=["l2_norm"])
     with pytest.raises(ValueError, match="another run"):
         fmerge.read_prefix(_suite_job(), N, other)
+
+
+def test_versus_params_is_the_paired_difference(shared_dir, tmp_path):
+    _write_prefix(tmp_path)
+    tabs, _ = ex.load([DS], n_archs=N, root=tmp_path)
+    tab = tabs[DS]
+    vs = ex.versus_params(tabs, n_boot=30, seed=0)
+    assert len(vs) == len(ex.STATS) * len(ex.suite_proxies())
+    for r in vs.itertuples():
+        x, y = tab[r.proxy], tab["test_acc"]
+        fn = scipy.stats.spearmanr if r.stat == "spearman" else scipy.stats.kendalltau
+        n_params = [network.cost(a, DS)["params_M"] for a in tab["arch_str"]]
+        want = fn(x, y).statistic - fn(n_params, y).statistic
+        assert r.delta == pytest.approx(want, abs=1e-12)
+        assert r.lo <= r.hi and 0 <= r.p_value <= 1 and r.n == N
+    # plain is built anti-correlated with accuracy: it loses to #params
+    plain = vs.query("proxy == 'plain' and stat == 'spearman'")
+    assert plain["hi"].item() < 0
+    recs = ex.params_records(vs)
+    assert len(recs) == len(vs) and all(r["stand_in"] is False for r in recs)
+    assert "beats" in ex.params_verdicts(vs) or "ties" in ex.params_verdicts(vs)
+
+
+def test_targets_table_names_every_published_row(shared_dir):
+    t = ex.targets()
+    assert set(t["source"]) == {row[0] for row in ex.PUBLISHED} == set(ex.PROTOCOL)
+    assert {"batch", "cells", "split", "ours_vs", "tolerance"} <= set(t.columns)
+    nbsz = t[t["source"] == "krishnakumar2022_nbsz"]
+    assert len(nbsz) == 4 * 3 and (nbsz["batch"] == "64").all()

@@ -31,7 +31,7 @@ SMOKE = {
     "MELLOR_RUNS": 3,  # 04: Mellor et al. Table 2a runs (paper: 500)
     "COURSE_RS_RUNS": 3,  # 04: course tabulation, random-search runs (theirs: 30)
     "COURSE_REA_RUNS": 2,  # 04: course tabulation, REA runs (theirs: 10)
-    "SUITE_N": 50,  # 01: cells of the full-space suite job (default 1,000)
+    "SUITE_N": 50,  # 01, 02: cells of the full-space suite job (default 1,000)
     "SMOKE": True,
 }
 

@@ -6,6 +6,7 @@ cells of the full-space run, beside their published NB201 values.
     tabs, missing = ex.load(["cifar10"], n_archs=1000)
     corr = ex.correlations(tabs, n_boot=1000, seed=0)
     cmp = ex.versus_published(corr)
+    vs = ex.versus_params(tabs, n_boot=1000, seed=0)  # notebook 02: beat #params?
 
 The scores are the ``suite`` job of :mod:`zclib.fullspace.jobs` (one pass per cell
 for all six, batch 64, seed 0, official network), read for the first ``n_archs``
@@ -19,14 +20,26 @@ the 200-epoch validation accuracy (NASLib's ``VAL_ACCURACY``; for CIFAR-10 of th
 Table 3 (zen) and MeCo's code (``compute_rho.py``) correlate with test accuracy:
 our ``test_acc`` (for CIFAR-10 the ``cifar10`` model's; see notebook 01). Signed
 Spearman throughout: NAS-Bench-Suite-Zero prints plain's negative value.
+
+Against #params (notebook 02, the ZiCo question asked of the new proxies):
+:func:`versus_params` bootstraps Δ = stat(proxy) − stat(#params) on shared resamples
+of the same cells, against the 200-epoch test accuracy (ZiCo Table 3's target in
+notebook 02). #params is zclib's ``params`` proxy (:func:`zclib.network.cost` of the
+official network), not the benchmark's ``params_M``: that one differs by one 3x3
+convolution per cell on ~1% of the cells (11 of the first 1,000), cells with an
+edge whose output never reaches the cell's output, as if NATS-Bench had recorded one
+cost per isomorphism class. Each proxy is taken in
+its registered direction (higher is better for all six), so a negatively
+correlated proxy (plain) loses to #params by more than its |ρ| would.
 """
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from zclib import data, reference, results, stats
+from zclib import data, network, proxies, reference, results, stats
 from zclib.fullspace import jobs as fjobs
 from zclib.fullspace import merge as fmerge
 
@@ -60,6 +73,48 @@ NOTES = {
     "peng2024_swap": "SWAP abstract: the regularised score vs CIFAR-100 validation "
     "accuracy; ours is unregularised (the regulariser's mu, sigma not published)",
 }
+
+
+# what each source's number was measured on, as far as the source says
+PROTOCOL = {
+    "krishnakumar2022_nbsz": dict(
+        batch="64", cells="1,000 random", split="200-epoch valid (cifar10-valid)"
+    ),
+    "li2023_zico": dict(
+        batch="not stated", cells="all 15,625", split="not stated (ours: test)"
+    ),
+    "jiang2023_meco": dict(
+        batch="not confirmed (code default: 1)",
+        cells="not confirmed",
+        split="test (its compute_rho.py)",
+    ),
+    "peng2024_swap": dict(
+        batch="not stated for NB201", cells="not stated", split="CIFAR-100 valid"
+    ),
+}
+
+
+def targets() -> pd.DataFrame:
+    """The published targets of :data:`PUBLISHED`: per row the source, the
+    statistic, what it was measured on (:data:`PROTOCOL`), our target and the
+    tolerance (None: shown, not checked)."""
+    rows = []
+    for source, exhibit, metric, method, proxy, target, stat, tol in PUBLISHED:
+        pub = reference.published(source, exhibit, metric=metric, method=method)
+        for r in pub.itertuples():
+            rows.append(
+                dict(
+                    proxy=proxy,
+                    dataset=r.dataset,
+                    published=float(r.value),
+                    source=source,
+                    published_as=f"{method}: {metric}",
+                    **PROTOCOL[source],
+                    ours_vs=f"{stat}, {TARGETS[target]}",
+                    tolerance=tol,
+                )
+            )
+    return pd.DataFrame(rows)
 
 
 def suite_proxies() -> list[str]:
@@ -214,3 +269,112 @@ def records(cmp: pd.DataFrame, corr: pd.DataFrame) -> list[dict]:
                 row["tolerance"] = match.tolerance
         rows.append(row)
     return rows
+
+
+PARAMS_TARGET = "test_acc"
+
+
+def versus_params(
+    tabs, n_boot: int = 1000, seed: int = 0, ci: float = 0.95
+) -> pd.DataFrame:
+    """Δ = stat(proxy) − stat(#params) against the 200-epoch test accuracy, on
+    shared bootstrap resamples (:func:`zclib.stats.paired_bootstrap`), one row per
+    (dataset, statistic, proxy); cells where the proxy is NaN are dropped from both.
+
+    Returns:
+        columns dataset, stat, proxy, proxy_rho, params_rho, delta, lo, hi,
+        p_value (fraction of resamples with Δ <= 0), n, n_boot, images.
+    """
+    rows = []
+    for ds, tab in tabs.items():
+        y = tab[PARAMS_TARGET].to_numpy(dtype=float)
+        n_params = np.array(
+            [network.cost(a, ds)["params_M"] for a in tab["arch_str"]], dtype=float
+        )
+        for stat in STATS:
+            for p in suite_proxies():
+                x = proxies.get(p).direction * tab[p].to_numpy(dtype=float)
+                r = stats.paired_bootstrap(
+                    x, n_params, y, stat=stat, n_boot=n_boot, seed=seed, ci=ci
+                )
+                r["proxy_rho"], r["params_rho"] = r.pop("stat1"), r.pop("stat2")
+                rows.append(
+                    dict(
+                        dataset=ds, stat=stat, proxy=p, **r, images=tab.attrs["images"]
+                    )
+                )
+    return pd.DataFrame(rows)
+
+
+def params_verdicts(vs: pd.DataFrame, ci: float = 0.95) -> str:
+    """One Markdown line per (dataset, proxy), Spearman and Kendall together."""
+    lines = []
+    for (ds, p), g in vs.groupby(["dataset", "proxy"], sort=False):
+        parts = []
+        for r in g.itertuples():
+            verdict = "beats" if r.lo > 0 else ("loses to" if r.hi < 0 else "ties")
+            parts.append(
+                f"{r.stat} {verdict} #params (Δ = {r.delta:+.3f} "
+                f"[{r.lo:+.3f}, {r.hi:+.3f}])"
+            )
+        lines.append(f"* {ds} ({g['images'].iloc[0]}), {p}: " + "; ".join(parts))
+    head = (
+        f"Against the 200-epoch test accuracy ({ci:.0%} paired-bootstrap CIs; "
+        "'ties': the interval holds 0):"
+    )
+    return head + "\n\n" + "\n".join(lines)
+
+
+def params_figure(vs: pd.DataFrame, ci: float = 0.95):
+    """Δ = stat(proxy) − stat(#params) with its CI per proxy, a marker per dataset."""
+    fig, axes = plt.subplots(
+        1, len(STATS), figsize=(5.4 * len(STATS), 4.0), sharey=True, squeeze=False
+    )
+    names = suite_proxies()
+    dss = list(dict.fromkeys(vs["dataset"]))
+    width = 0.7 / max(len(dss), 1)
+    for ax, stat in zip(axes[0], STATS, strict=True):
+        for j, ds in enumerate(dss):
+            d = vs[(vs["stat"] == stat) & (vs["dataset"] == ds)].set_index("proxy")
+            d = d.reindex(names)
+            x = np.arange(len(names)) + (j - (len(dss) - 1) / 2) * width
+            stand_in = " (stand-in)" if results.is_stand_in(ds) else ""
+            ax.errorbar(
+                x,
+                d["delta"],
+                yerr=[d["delta"] - d["lo"], d["hi"] - d["delta"]],
+                fmt="o",
+                capsize=3,
+                color=f"C{j}",
+                label=f"{ds}{stand_in}",
+            )
+        ax.axhline(0, color="0.3", lw=1, ls="--")
+        ax.set_xticks(range(len(names)), names, rotation=30)
+        ax.set_title(f"Δ {stat} = proxy − #params ({ci:.0%} CI)")
+    axes[0, 0].set_ylabel("Δ vs 200-epoch test accuracy")
+    axes[0, 0].legend(loc="best", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def params_records(vs: pd.DataFrame) -> list[dict]:
+    """numbers.json rows of :func:`versus_params` (no published counterpart)."""
+    return [
+        {
+            "experiment": "proxy_suite_vs_params",
+            "metric": f"{r.stat}({r.proxy}) - {r.stat}(params), test_acc",
+            "dataset": r.dataset,
+            "value": r.delta,
+            "stand_in": results.is_stand_in(r.dataset),
+            "method": r.proxy,
+            "ci_lo": r.lo,
+            "ci_hi": r.hi,
+            "p_value": r.p_value,
+            "proxy_value": r.proxy_rho,
+            "params_value": r.params_rho,
+            "n": r.n,
+            "n_boot": r.n_boot,
+            "note": f"paired bootstrap, suite job's first cells; {r.images}",
+        }
+        for r in vs.itertuples()
+    ]

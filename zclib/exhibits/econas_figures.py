@@ -13,12 +13,19 @@ from __future__ import annotations
 import json
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from zclib import plotting
 
 
 def colors(plan) -> dict:
     return {s.name: f"C{i}" for i, s in enumerate(plan.settings)}
+
+
+def _yerr(d) -> np.ndarray:
+    """(2, n) error bar lengths below / above rho, as arrays (a one-row Series
+    makes matplotlib warn: float() of a Series is deprecated)."""
+    return np.vstack([(d["rho"] - d["lo"]).to_numpy(), (d["hi"] - d["rho"]).to_numpy()])
 
 
 def correlation_vs_cost(table, plan):
@@ -47,7 +54,7 @@ def correlation_vs_cost(table, plan):
             ax.errorbar(
                 d[xcol],
                 d["rho"],
-                yerr=[d["rho"] - d["lo"], d["hi"] - d["rho"]],
+                yerr=_yerr(d),
                 fmt="-o",
                 color=col[s.name],
                 capsize=3,
@@ -67,7 +74,7 @@ def correlation_vs_cost(table, plan):
         ax.errorbar(
             z[xcol],
             z["rho"],
-            yerr=[z["rho"] - z["lo"], z["hi"] - z["rho"]],
+            yerr=_yerr(z),
             fmt="*",
             color="k",
             ms=9,

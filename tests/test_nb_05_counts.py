@@ -9,6 +9,9 @@ Runs the exhibit's functions as the notebook calls them, at the smoke sizes of
 
 from __future__ import annotations
 
+import re
+
+import nbformat
 import pandas as pd
 import pytest
 
@@ -73,3 +76,23 @@ def test_records_keep_float_budgets(frames):
     budget_rows = [r for r in rec if "budget_s" in r]
     assert budget_rows and all(type(r["budget_s"]) is float for r in budget_rows)
     assert any(r["metric"].endswith(", 20000s)") for r in rec)
+
+
+def test_executed_notebook_prints_budgets_as_ints(tmp_path, shared_dir):
+    """End to end: the tables of the executed notebook (smoke size) show every
+    budget as ``20000``, never ``20000.00``."""
+    name = "05_search_baselines_time_budget"
+    notebooks.run(name, smoke=True, results_dir=tmp_path)
+    nb = nbformat.read(tmp_path / name / f"{name}.ipynb", as_version=4)
+    html = "\n".join(
+        o["data"]["text/html"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    )
+    b = reference.published("dong2021_natsbench", "protocol_time_budget")
+    shown = {int(v) for v in b["value"]} | {int(v) // 2 for v in b["value"]}
+    for v in shown:
+        assert re.search(rf">\s*{v}\s*<", html), f"budget {v} not shown"
+        assert not re.search(rf">\s*{v}\.\d+\s*<", html), f"budget {v} as a float"

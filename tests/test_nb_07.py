@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import json
 
+import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 import pytest
 
-from zclib import notebooks, records, train
+from zclib import bench, notebooks, plotting, records, reference, stats, train
+from zclib.exhibits import econas as ex
+from zclib.exhibits import econas_costs as cx
+from zclib.exhibits import econas_figures as figs
+from zclib.search import lookup
 
 NAME = "07_econas_reduced_training"
 REQUIRED_PARAMS = {
@@ -128,3 +133,80 @@ def test_smoke_training_runs_are_cached(smoke):
     assert (
         runs["train_flops"] == 3 * runs["flops_fwd"] * runs["n_train"] * runs["epochs"]
     ).all()
+
+
+def test_figure_and_numbers_do_not_read_the_clock(smoke, tmp_path, monkeypatch):
+    """Issue 16: re-running 07 on the same inputs gives the same numbers.json and
+    figure bytes. The smoke run's cached runs are read again (nothing trains) and
+    the zero-cost timer is replaced by one reporting 1 s, then 1000 s per cell:
+    only timings.json may change."""
+    root, payload = smoke
+    src = nbformat.read(notebooks.NOTEBOOK_DIR / f"{NAME}.ipynb", as_version=4)
+    p: dict = {}
+    exec(src.cells[1].source, p)  # the parameters cell: literal assignments
+    p.update({k: v for k, v in notebooks.SMOKE.items() if k in p})
+    plan = ex.Plan.make(
+        p["SETTINGS"],
+        p["N_ARCHS"],
+        p["N_ARCHS_OTHER"],
+        p["N_ARCHS_PLUS"],
+        p["N_TIME"],
+        p["ZC_PROXIES"],
+        p["EVAL_EPOCHS"],
+        p["SANITY_SETTING"],
+        p["SANITY_EVAL_EPOCHS"],
+        p["TRAIN_TABLE"],
+        True,
+        root / NAME,
+        p["SEED"],
+    )
+    seed, boot, ci, zc_names = p["SEED"], p["N_BOOT"], p["CI"], [*p["ZC_PROXIES"]]
+    runs, n_new = ex.train_runs(plan, seed, "cpu", 1)
+    assert n_new == 0  # the smoke run's cache: the same runs, not trained again
+    acc_table = bench.load_table("cifar10").set_index("index")
+    bud, sample, zc = ex.inputs(runs, plan, acc_table, zc_names, seed, p["BATCH_SIZE"])
+    corr_df = ex.correlations(bud, sample, zc, [*zc_names, "vote"], boot, seed, ci)
+    best, sanity = ex.sanity_run(plan, acc_table, seed, "cpu", 1)
+    pub = reference.published("abdelfattah2021", "abstract")
+    pub = pub.set_index("method")["value"]
+    plotting.setup()
+    outs = []
+    for clock in (1.0, 1000.0):
+
+        def fake_timer(archs, proxies, clock=clock, **kw):
+            rows = [(a, k) for a in archs for k in proxies]
+            return pd.DataFrame(
+                [
+                    {"arch_str": a, "proxy": k, "seconds": clock, "cpu_seconds": clock}
+                    for a, k in rows
+                ]
+            )
+
+        monkeypatch.setattr(train, "time_zero_cost", fake_timer)
+        table = cx.costs(plan, bud, sample, corr_df, p["BATCH_SIZE"], seed, 1)
+        ratio, cheapest = cx.ratios(table, plan)
+        out = tmp_path / f"clock{clock:.0f}"
+        plotting.save(figs.correlation_vs_cost(table, plan), out, "fig1")
+        plt.close("all")
+        rec = ex.records(
+            corr_df, table, ratio, cheapest, best, sanity, plan, pub,
+            [*zc_names, "vote"], p["TOLERANCE"], ci, True,
+        )  # fmt: skip
+        records.record(NAME, rec, {"SEED": seed}, results_dir=out)
+        outs.append(out)
+    a, b = outs
+    assert (a / "timings.json").read_text() != (b / "timings.json").read_text()
+    for f in ("numbers.json", "fig1.png", "fig1.pdf"):
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+    # and the notebook's own run (the real timer) recorded the same numbers
+    assert (
+        json.loads((a / "numbers.json").read_text())["numbers"] == (payload["numbers"])
+    )
+
+
+def test_zero_cost_seconds_plotted_are_the_committed_bench():
+    singles = json.loads(lookup.SPEED_JSON.read_text())["singles"]
+    assert cx.bench_seconds("synflow") == singles["synflow"]["median"] > 0
+    assert cx.bench_seconds("vote") == pytest.approx(
+        sum(singles[p]["median"] for p in stats.VOTE_MEMBERS)
+    )

@@ -3,6 +3,7 @@
 from zclib.exhibits import data_check as ex
 img = ex.images(["cifar10"])          # data.report() + what is not official
 sample = ex.benchmark_sample(["cifar10"], n_archs=None, seed=0)
+ex.records_table(rows)                # numbers.json rows, counts as an int column
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ HIST = {"test_acc": "test, 200 epochs", "valid_acc_12ep": "valid, 12 epochs"}
 
 def images(datasets) -> pd.DataFrame:
     """:func:`zclib.data.report` for ``datasets``, one row each (paths as results
-    record them: relative to the project or data root, never absolute)."""
+    record them: relative to the project or data root, never absolute; image
+    counts as nullable ints, so a missing split does not turn them into floats)."""
     rows = portable(data.report())
-    return pd.DataFrame(rows).set_index("dataset").loc[datasets]
+    df = pd.DataFrame(rows).set_index("dataset").loc[datasets]
+    return df.astype({"n_train": "Int64", "n_test": "Int64"})
 
 
 def benchmark_sources() -> pd.DataFrame:
@@ -247,13 +250,13 @@ def records(datasets, img, tables, archs, sample, meta_df, cov) -> list[dict]:
             {
                 **base,
                 "metric": "n_train_images",
-                "value": img.loc[ds, "n_train"],
+                "value": _as_recorded(img.loc[ds, "n_train"], int),
                 "note": img.loc[ds, "note"] or "official size",
             },
             {
                 **base,
                 "metric": "n_test_images",
-                "value": img.loc[ds, "n_test"],
+                "value": _as_recorded(img.loc[ds, "n_test"], float),
                 "note": ""
                 if pd.notna(img.loc[ds, "n_test"])
                 else "no test split found",
@@ -296,6 +299,41 @@ def records(datasets, img, tables, archs, sample, meta_df, cov) -> list[dict]:
                 }
             )
     return rows
+
+
+def _as_recorded(n, kind):
+    """An image count as numbers.json has always recorded it (n_test as a float:
+    it came from a column with NaN), NaN where the split is missing."""
+    return kind(n) if pd.notna(n) else np.nan
+
+
+# metrics of records() that are counts: shown in their own integer column
+COUNT_METRICS = (
+    "n_archs_benchmark",
+    "n_train_images",
+    "n_test_images",
+    "shipped_score_rows",
+    "shipped_fisher_coverage",
+)
+
+
+def records_table(rows: list[dict]) -> pd.DataFrame:
+    """The numbers.json rows as the notebook shows them: counts
+    (:data:`COUNT_METRICS`) in an integer ``count`` column, the rest in ``value``
+    (a single float column would print 15625 as ``15625.000``).
+
+    Args:
+        rows: :func:`records`.
+
+    Returns:
+        dataset, stand_in, metric, count (Int64), value (float), note.
+    """
+    df = pd.DataFrame(rows).drop(columns=["experiment"])
+    is_count = df["metric"].isin(COUNT_METRICS)
+    count = df["value"].where(is_count).round().astype("Int64")
+    df["value"] = df["value"].where(~is_count).astype(float)
+    df.insert(df.columns.get_loc("value"), "count", count)
+    return df
 
 
 # -- figures ---------------------------------------------------------------------------

@@ -129,7 +129,9 @@ def train_runs(
 
 
 def run_summary(runs: pd.DataFrame) -> pd.DataFrame:
-    return runs.groupby("setting", sort=False).agg(
+    """Per setting: archs, accuracy, cost per arch, images and epochs (ints: the
+    runs table stores them as floats)."""
+    df = runs.groupby("setting", sort=False).agg(
         archs=("arch_str", "size"),
         test_acc_mean=("test_acc", "mean"),
         test_acc_max=("test_acc", "max"),
@@ -139,6 +141,7 @@ def run_summary(runs: pd.DataFrame) -> pd.DataFrame:
         images=("n_train", "first"),
         epochs=("epochs", "first"),
     )
+    return df.astype({"images": "Int64", "epochs": "Int64"})
 
 
 def inputs(
@@ -215,6 +218,27 @@ def correlations(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def correlation_table(corr_df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`correlations` wide, as the notebook shows it: rho, lo, hi, n per
+    target, one row per (kind, proxy); ``n`` stays an int (a pivot's mean would
+    turn it into a float).
+
+    Args:
+        corr_df: :func:`correlations`.
+
+    Returns:
+        Columns (statistic, target), index (kind, proxy) in corr_df's order.
+    """
+    wide = corr_df.pivot_table(
+        index=["kind", "proxy"],
+        columns="target",
+        values=["rho", "lo", "hi", "n"],
+        aggfunc="first",  # one row per (kind, proxy, target)
+        sort=False,
+    )
+    return wide.astype({c: "Int64" for c in wide.columns if c[0] == "n"})
 
 
 def reference_correlations(

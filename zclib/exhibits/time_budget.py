@@ -2,12 +2,16 @@
 and Mellor et al.'s 12,000 s rows.
 
     from zclib.exhibits import time_budget as ex
+    ex.budget_table(data, budgets, cost)                 # the budgets, cells they buy
     traces, wall = ex.run_budgets(data, budgets, algos, fitness, cost, n_runs, seed)
     final = ex.final_table(traces, data, budgets, wall)
     fig, curves = ex.curves_figure(traces, data, budgets, algos, n_grid=100)
     tests = ex.vs_random_search(traces, data, budgets, n_boot=2000, seed=0, ci=0.95)
     mcmp = ex.mellor_table(mellor_traces, data, datasets, mellor_budget=12000)
     rec = ex.records(final, tests, mcmp, cfg, n_runs=300, ci=0.95, smoke=False)
+
+Counts (budgets in whole seconds, cells, runs, bootstrap sizes) are integer columns
+in every frame shown, so tables print ``20000``, not ``20000.000``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,39 @@ MELLOR_METHOD = {
     "RS": "rs_12000s",
     "REINFORCE": "reinforce_12000s",
 }
+
+
+def budget_table(data, budgets: dict, cost: str) -> pd.DataFrame:
+    """The budget of every dataset and about how many cells it buys.
+
+    Args:
+        data: dataset -> :class:`zclib.search.lookup.Lookup`.
+        budgets: dataset -> simulated seconds.
+        cost: the column charged per trained cell.
+
+    Returns:
+        One row per dataset (index): ``budget_s`` (whole seconds, int),
+        ``mean <cost>``, ``≈ cells per budget`` (int, rounded), the best test
+        accuracy in the space.
+    """
+    rows = []
+    for ds, b in budgets.items():
+        mean_cost = float(data[ds].acc(cost).mean())
+        rows.append(
+            {
+                "dataset": ds,
+                "budget_s": _whole(b),
+                f"mean {cost}": mean_cost,
+                "≈ cells per budget": _whole(b / mean_cost),
+                "best test_acc in the space": data[ds].acc("test_acc").max(),
+            }
+        )
+    return pd.DataFrame(rows).set_index("dataset")
+
+
+def _whole(x: float) -> int:
+    """A count or a budget in seconds as the tables show it: a rounded int."""
+    return int(round(float(x)))
 
 
 def run_budgets(
@@ -58,7 +95,7 @@ def final_table(traces: dict, data, budgets: dict, wall: dict) -> pd.DataFrame:
             {
                 "dataset": ds,
                 "algorithm": algo,
-                "budget_s": b,
+                "budget_s": _whole(b),
                 "test_mean": test.mean(),
                 "test_std": test.std(ddof=1),
                 "valid_mean": valid.mean(),
@@ -91,7 +128,7 @@ def vs_random_search(
                     {
                         "dataset": ds,
                         "comparison": f"{algo} - RS",
-                        "budget_s": b,
+                        "budget_s": _whole(b),  # shown; the search used b
                         "budget_frac": frac,
                         "mean_other": other.mean(),
                         "mean_rs": rs.mean(),
@@ -239,7 +276,8 @@ def records(
             "dataset": r["dataset"],
             "stand_in": False,
             "algorithm": r["algorithm"],
-            "budget_s": r["budget_s"],
+            # float, as numbers.json has always recorded it (int in the table)
+            "budget_s": float(r["budget_s"]),
             "n_runs": int(r["runs"]),
         }
         tag = f"{r['algorithm']}, {r['budget_s']:.0f}s"

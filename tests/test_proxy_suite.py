@@ -132,3 +132,14 @@ def test_targets_table_names_every_published_row(shared_dir):
     assert {"batch", "cells", "split", "ours_vs", "tolerance"} <= set(t.columns)
     nbsz = t[t["source"] == "krishnakumar2022_nbsz"]
     assert len(nbsz) == 4 * 3 and (nbsz["batch"] == "64").all()
+
+
+def test_compared_rows_carry_their_sampling_errors(shared_dir, tmp_path):
+    _write_prefix(tmp_path)
+    tabs, _ = ex.load([DS], n_archs=N, root=tmp_path)
+    corr = ex.correlations(tabs, n_boot=50, seed=0)
+    recs = [r for r in ex.records(ex.versus_published(corr), corr) if "published" in r]
+    for r in recs:
+        assert r["se"] == pytest.approx((r["ci_hi"] - r["ci_lo"]) / 3.919928)
+        sampled = "krishnakumar2022_nbsz" in r["note"]
+        assert ("se_published" in r) == sampled

@@ -236,6 +236,23 @@ def versus_published(corr: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# sources whose published value is itself a sample of cells like ours
+SAMPLED_SOURCES = {"krishnakumar2022_nbsz": "1,000 random cells"}
+
+
+def standard_errors(lo: float, hi: float, source: str) -> dict:
+    """``se`` of our correlation (its bootstrap 95% interval / 3.92: the cells are
+    a 1,000-cell sample of the space) and, for a source that also correlated a
+    random sample of the same size (:data:`SAMPLED_SOURCES`), ``se_published``
+    estimated by ours (same space, same n, a similar ρ); a source over the whole
+    space (ZiCo) has no sampling error of its own."""
+    se = (hi - lo) / (2 * 1.959964)
+    out = {"se": se}
+    if source in SAMPLED_SOURCES:
+        out["se_published"] = se
+    return out
+
+
 def records(cmp: pd.DataFrame, corr: pd.DataFrame) -> list[dict]:
     """numbers.json rows: every correlation, ``published``/``tolerance`` where a
     row of :func:`versus_published` compares it."""
@@ -267,6 +284,7 @@ def records(cmp: pd.DataFrame, corr: pd.DataFrame) -> list[dict]:
             row["note"] += f"; vs {match.source}: {match.note}"
             if match.tolerance is not None and not results.is_stand_in(r.dataset):
                 row["tolerance"] = match.tolerance
+            row.update(standard_errors(r.lo, r.hi, match.source))
         rows.append(row)
     return rows
 

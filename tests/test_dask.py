@@ -43,13 +43,7 @@ KW = dict(
 @pytest.fixture(scope="module")
 def scheduler():
     """The address of a LocalCluster of 2 worker processes, 1 thread each."""
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-    ) as local:
+    with cluster.local_cluster(2) as local:
         yield local.scheduler_address
 
 
@@ -75,9 +69,26 @@ def test_a_local_cluster_of_2_workers_scores_like_the_in_process_scorer(
     tiny_imagenet16,
 ):
     out = tiny_imagenet16 / "run" / "s.parquet"
+    environ = dict(os.environ)
     df = scoring.score_archs(ARCHS, out=out, backend="dask", workers=2, **KW)
     assert_same_scores(df, in_process())
     assert df["worker"].nunique() == 2  # both worker processes did work
+    # the nannies' variables were set here while the cluster ran, and put back
+    assert dict(os.environ) == environ
+    tl = df.attrs["timeline"]
+    assert tl["backend"] == "dask" and tl["start"] <= tl["connected"]
+    chunks_done = sorted(c for t in tl["tasks"] for c in t["chunks"])
+    assert chunks_done == [scoring.part_key(k) for k in range(4)]
+    for t in tl["tasks"]:  # one torch thread, no MALLOC_TRIM_THRESHOLD_ from Dask
+        assert t["threads"] == 1
+        assert t["malloc_trim"] == environ.get("MALLOC_TRIM_THRESHOLD_")
+        assert t["submitted"] <= t["received"] <= t["saved"]
+        assert t["start"] <= t["done"] and t["cpu_s"] <= t["process_cpu_s"]
+    copies = {}  # the scattered scorer: one copy per worker, for all its tasks
+    for t in tl["tasks"]:
+        copies.setdefault(t["pid"], set()).add(t["shared_id"])
+    assert len(copies) == 2 and all(len(c) == 1 for c in copies.values())
+    assert max(t["task_in_process"] for t in tl["tasks"]) >= 2
     meta = df.attrs["meta"]
     assert (meta["backend"], meta["dask_workers"], meta["dask_threads"]) == (
         "dask",
@@ -235,6 +246,26 @@ def test_the_slurm_recipe_renders_a_job_script():
     worker = script.splitlines()[-1]
     assert worker.startswith("/path/to/zclib/.venv/bin/python -m distributed")
     assert slurm.scheduler_address in worker and "--nthreads 1" in worker
+
+
+def test_a_worker_with_malloc_trim_is_named_in_a_warning(tiny_imagenet16):
+    # Dask's default nanny environment (what hand-started workers get)
+    environ = dict(os.environ)
+    try:
+        with distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as local:
+            with pytest.warns(cluster.SlowWorkerWarning, match="MALLOC_TRIM"):
+                df = scoring.score_archs(
+                    ARCHS[:2], backend="dask", scheduler=local.scheduler_address, **KW
+                )
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+    assert {t["malloc_trim"] for t in df.attrs["timeline"]["tasks"]} == {"65536"}
 
 
 def test_the_backend_bench_writes_both_throughputs(tiny_imagenet16, capsys):

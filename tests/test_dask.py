@@ -102,6 +102,21 @@ def test_a_local_cluster_of_2_workers_scores_like_the_in_process_scorer(
     assert set(df["worker_host"]) == {socket.gethostname()}
 
 
+def test_the_local_cluster_workers_run_without_malloc_trim_and_profiler(scheduler):
+    import dask
+
+    def worker_settings():
+        return (
+            os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            dask.config.get("distributed.worker.profile.enabled"),
+        )
+
+    with distributed.Client(scheduler) as client:
+        settings = set(client.run(worker_settings).values())
+    assert settings == {(os.environ.get("MALLOC_TRIM_THRESHOLD_"), False)}
+    assert dask.config.get("distributed.worker.profile.enabled")  # here: as it was
+
+
 class KillOnce(distributed.WorkerPlugin):
     """Kills the worker that starts the first task (the marker file says it did)."""
 
@@ -271,18 +286,29 @@ def test_a_worker_with_malloc_trim_is_named_in_a_warning(tiny_imagenet16):
 def test_the_backend_bench_writes_both_throughputs(tiny_imagenet16, capsys):
     # the tiny size only: the real measurement needs an idle machine (README)
     out = tiny_imagenet16 / "bench.json"
-    run = ["speed-backends", "--dataset", "ImageNet16-120", "--n", "2"]
+    run = ["speed-backends", "--dataset", "ImageNet16-120", "--n", "6"]
     run += ["--proxies", "zico", "--batch-size", "8", "--chunk-size", "1"]
     assert zclib_main([*run, "--repeats", "1", "--out", str(out)]) == 0
     res = json.loads(out.read_text())
     for backend in ("pool", "dask"):
-        assert len(res[backend]["walls_s"]) == 1
-        assert res[backend]["archs_per_s"] == pytest.approx(
-            2 / res[backend]["median_s"]
+        r = res[backend]
+        assert len(r["runs"]) == 1 and r["median_wall_s"] == r["runs"][0]["wall_s"]
+        assert r["steady_tasks"] == 4  # 6 tasks, the first of each worker left out
+        assert r["fixed_s"] == pytest.approx(
+            r["median_wall_s"] - 6 / r["steady_cells_per_s"]
         )
-    assert res["overhead"] == pytest.approx(
-        res["dask"]["median_s"] / res["pool"]["median_s"] - 1
+        assert r["threads"] == [1]  # one torch thread per worker in both
+        assert r["malloc_trim"] == [str(os.environ.get("MALLOC_TRIM_THRESHOLD_"))]
+    assert res["dask"]["scorer_copies_per_worker"] == 1
+    o = res["overhead"]
+    assert o["end_to_end"] == pytest.approx(
+        res["dask"]["median_wall_s"] / res["pool"]["median_wall_s"] - 1
     )
-    if res["meta"]["same_threads"]:  # 1 torch thread per worker in both: same floats
-        assert res["max_rel_diff"]["zico"] == 0
-    assert res["meta"]["workers"] == 2 and "overhead of dask" in capsys.readouterr().out
+    assert o["steady"] == pytest.approx(
+        res["pool"]["steady_cells_per_s"] / res["dask"]["steady_cells_per_s"] - 1
+    )
+    assert res["within_target"] == (o["steady"] <= res["target_overhead"])
+    assert res["meta"]["same_threads"]
+    assert res["max_rel_diff"]["zico"] == 0  # 1 torch thread in both: same floats
+    printed = capsys.readouterr().out
+    assert res["meta"]["workers"] == 2 and "overhead of dask: steady" in printed

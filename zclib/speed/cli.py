@@ -136,7 +136,7 @@ def add_cli(sub) -> None:
     b.add_argument("--proxies", default="all")
     b.add_argument("--batch-size", type=int, default=64)
     b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--chunk-size", type=int, default=5)
+    b.add_argument("--chunk-size", type=int, default=4)
     b.add_argument("--repeats", type=int, default=2, help="runs per backend")
     b.add_argument("--out", default="results/bench/backends_cpu_cifar10.json")
     b.set_defaults(func=_cmd_backends)

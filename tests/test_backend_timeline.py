@@ -72,6 +72,10 @@ def test_steady_state_starts_when_every_worker_finished_its_first_task():
     assert st["later_task_cpu_s_per_cell"] == pytest.approx(2.0 / 4)
     assert st["threads"] == [1] and st["malloc_trim"] == ["None"]
     assert "scatter_s" not in st
+    # each task runs 1 s, saved at once; worker 1 ran 9-10, 14-15, 18-19, 22-23,
+    # 26-27 s (waits 4+3+3+3), worker 2 10-11, 12-13, 16-17, 20-21, 24-25 (1+3+3+3)
+    assert st["worker_idle_s"] == pytest.approx(13 + 10)
+    assert st["done_to_saved_s"] == 0
 
 
 def test_too_few_tasks_have_no_steady_state_and_dask_counts_scorer_copies():

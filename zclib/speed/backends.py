@@ -25,7 +25,10 @@ that a change of load hits both. Per run, from the call's timeline
 - counts that do not depend on load: CPU seconds per cell of the task threads and
   of the worker processes, minor page faults per cell, the torch threads and
   ``MALLOC_TRIM_THRESHOLD_`` the tasks saw, the first task's CPU per cell against
-  the others' (warm-up), and with Dask the cluster's start and scatter seconds and
+  the others' (warm-up), the workers' idle seconds between their tasks and the
+  seconds from a task's end to its chunk saved (the window, the scheduler and
+  the client's saving show here), and with Dask the cluster's start and scatter
+  seconds and
   how many scorer copies each worker held (1: scattered once, never rebuilt).
 
 ``overhead`` holds both ``steady`` (the pool's steady throughput over Dask's,
@@ -47,6 +50,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from itertools import pairwise
 
 import torch
 
@@ -152,7 +156,9 @@ def run_stats(df, wall: float, workers: int) -> dict:
         tasks), ``steady_tasks``, ``fixed_s``, ``first_task_start_s`` (the
         earliest task start after the call began), per cell ``cpu_s``,
         ``process_cpu_s`` and ``minor_faults``, ``first_task_cpu_s_per_cell``
-        and ``later_task_cpu_s_per_cell`` (warm-up), ``threads`` and
+        and ``later_task_cpu_s_per_cell`` (warm-up), ``worker_idle_s`` (waits
+        between a worker's tasks, summed), ``done_to_saved_s`` (mean seconds
+        from a task's end on the worker to its chunk saved here), ``threads`` and
         ``malloc_trim`` (sorted values the tasks saw), and with Dask
         ``connect_s``, ``scatter_s`` and ``scorer_copies_per_worker``.
     """
@@ -177,6 +183,8 @@ def run_stats(df, wall: float, workers: int) -> dict:
         "minor_faults_per_cell": _per_cell(tasks, "minor_faults"),
         "first_task_cpu_s_per_cell": _per_cell(first, "cpu_s"),
         "later_task_cpu_s_per_cell": _per_cell(later, "cpu_s"),
+        "worker_idle_s": _idle(tasks),
+        "done_to_saved_s": sum(t["saved"] - t["done"] for t in tasks) / len(tasks),
         "threads": sorted({t["threads"] for t in tasks}),
         "malloc_trim": sorted({str(t["malloc_trim"]) for t in tasks}),
     }
@@ -188,6 +196,19 @@ def run_stats(df, wall: float, workers: int) -> dict:
         out["scatter_s"] = tl["scatter_s"]
         out["scorer_copies_per_worker"] = max(len(c) for c in copies.values())
     return out
+
+
+def _idle(tasks: list[dict]) -> float:
+    """Seconds the worker processes waited between their own tasks, summed (a
+    worker starved by the window, the scheduler or the client's saving)."""
+    idle = 0.0
+    by_pid: dict[int, list[dict]] = {}
+    for t in tasks:
+        by_pid.setdefault(t["pid"], []).append(t)
+    for mine in by_pid.values():
+        mine.sort(key=lambda t: t["start"])
+        idle += sum(max(0.0, b["start"] - a["done"]) for a, b in pairwise(mine))
+    return idle
 
 
 def _per_cell(tasks: list[dict], key: str) -> float | None:
@@ -224,7 +245,7 @@ def summary(res: dict) -> str:
             + ("" if fixed is None else f"; fixed {fixed:.1f} s")
             + f"; CPU {r['process_cpu_s_per_cell']:.2f} s/cell, "
             f"{r['minor_faults_per_cell']:.0f} minor faults/cell, "
-            f"threads {r['threads']}"
+            f"threads {r['threads']}, workers idle {r['worker_idle_s']:.1f} s"
         )
     o = res["overhead"]
     steady = "n/a" if o["steady"] is None else f"{100 * o['steady']:+.1f}%"

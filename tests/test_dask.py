@@ -6,7 +6,7 @@ give the in-process results, survive a killed worker, resume after a killed clie
 Skipped when the [dask] extra (distributed) is missing. The workers of the module's
 cluster start before the tests point $ZCLIB_DATA at their tiny data, so they could
 not draw the same batches themselves: equal frames show that the client's scattered
-batches (and training tensors) were used. ~40 s on 2 cores.
+batches (and training tensors) were used. ~90 s on 2 cores.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     python -m zclib speed --dataset cifar10 --n 10 --batch-size 64 --device cpu \
         --packs 2,4,8 --out results/bench/cpu_cifar10_b64.json
     python -m zclib speed --device cuda --packs 1,8,32,128 --workers 0
-    python -m zclib speed-backends --n 40 --workers 2 \
+    python -m zclib speed-backends --n 40 --chunk-size 4 --workers 2 \
         --out results/bench/backends_cpu_cifar10.json
 """
 

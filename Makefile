@@ -105,7 +105,7 @@ bench: $(STAMP)  ## speed benchmark, CPU defaults: naive/fused/packed/reference 
 
 .PHONY: bench-backends
 bench-backends: $(STAMP)  ## scoring throughput, 2 Dask workers vs the 2-process pool, same cells (idle machine) -> results/bench/
-	$(PY) -m zclib speed-backends --n 40 --workers 2 --out results/bench/backends_cpu_cifar10.json
+	$(PY) -m zclib speed-backends --n 40 --chunk-size 4 --workers 2 --out results/bench/backends_cpu_cifar10.json
 
 bench-train: $(STAMP)  ## training speed, CPU: packed vs one-at-a-time, r8c4/r8c8/r16c4/r16c8 -> results/bench/train_cpu.json
 	$(PY) -m zclib.train.bench --out results/bench/train_cpu.json

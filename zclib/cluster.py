@@ -14,9 +14,26 @@ Used by :func:`zclib.scoring.score_archs` and :func:`zclib.train.sweep` with
 a ``multiprocessing`` pool). What this module does:
 
 - :func:`connect`: a ``LocalCluster`` of ``workers`` processes with one thread each,
-  bound to 127.0.0.1 (its HTTP port too, any free one); or a client of an existing
-  cluster (``tcp://HOST:PORT``, e.g. one that ``dask-jobqueue`` started on SLURM:
-  README).
+  bound to 127.0.0.1 (its HTTP port too, any free one; :func:`local_cluster`); or
+  a client of an existing cluster (``tcp://HOST:PORT``, e.g. one that
+  ``dask-jobqueue`` started on SLURM: README). Deviation from Dask's defaults: the
+  LocalCluster's workers do not get ``MALLOC_TRIM_THRESHOLD_=65536`` (Dask's
+  ``distributed.nanny.pre-spawn-environ``). Set, it turns glibc's dynamic mmap
+  threshold off, so every tensor over 128 KiB is a fresh ``mmap`` whose pages
+  fault in anew: all 16 proxies on a CIFAR-10 cell took ~2.4 million minor page
+  faults with it and ~2 without (:mod:`zclib.tasktime` counts them per task), and
+  the pool's processes do not have it. The nannies run in this process and set
+  their variables in its ``os.environ``; :func:`local_cluster` puts it back on
+  exit, so processes spawned later (a pool) do not inherit them. Workers started
+  by hand or by ``dask-jobqueue`` get Dask's default unless configured (README);
+  :func:`run` warns once per such worker (:class:`SlowWorkerWarning`). Second
+  deviation: the LocalCluster's workers run without Dask's statistical profiler
+  (``distributed.worker.profile``, a stack sample every 10 ms, shown only on the
+  dashboard's profile page): the CPU that a worker's other threads took while a
+  task ran (:mod:`zclib.tasktime`: ``process_cpu_s - cpu_s``) fell from ~0.6 to
+  ~0.26 s per cell of ~5.5 s with it off (all 16 proxies, CIFAR-10, 2 workers);
+  the pool's processes have ~0. The rest is Dask's event loop, heartbeats and
+  monitors, not changed here.
 - :func:`run`: one task per chunk. ``shared`` (the scorer with its drawn batches,
   the training tensors) is scattered once to every worker; each task gets it and
   its own arguments, so the workers need zclib but neither the data files nor a
@@ -29,8 +46,10 @@ a ``multiprocessing`` pool). What this module does:
   default). Deviation from "scatter once": if every worker holding the scattered
   object dies at once, its tasks fail (``FutureCancelledError``); rerun the same
   command, it resumes.
-- Each task returns :func:`worker_info` (address, host, CPU, load) with its result;
-  the callers record it per chunk.
+- Each task returns :func:`worker_info` (address, host, CPU, load) and its
+  :func:`zclib.tasktime.timed` stamps with its result; the callers record the
+  former per chunk; :func:`run` adds the client's stamps (submitted, received,
+  saved) to ``record`` when given one.
 
 ``distributed`` is the optional ``[dask]`` extra (pinned with ``dask`` and
 ``dask-jobqueue`` in pyproject.toml); without it :class:`MissingDaskError`.
@@ -41,14 +60,28 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 
+from zclib import tasktime
+
 BACKENDS = ("pool", "dask")  # pool: this process or multiprocessing (the default)
+# What local_cluster() changes of Dask's defaults (module docstring): no
+# MALLOC_TRIM_THRESHOLD_ from the nannies, no statistical profiler in the workers
+LOCAL_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+}
 
 
 class MissingDaskError(ImportError):
     """The ``[dask]`` extra (``distributed``) is not installed."""
+
+
+class SlowWorkerWarning(UserWarning):
+    """A worker runs with ``MALLOC_TRIM_THRESHOLD_`` set (module docstring)."""
 
 
 def require():
@@ -95,17 +128,46 @@ def connect(workers: int = 1, scheduler: str | None = None) -> Iterator:
             yield client
         return
     with (
-        distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",  # any free port (8787 may be taken)
-        ) as local,
+        local_cluster(workers) as local,
         distributed.Client(local) as client,
     ):
         client.wait_for_workers(workers)  # all of them take the first tasks
         yield client
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int) -> Iterator:
+    """A ``LocalCluster`` on 127.0.0.1: ``workers`` processes, one thread each,
+    without ``MALLOC_TRIM_THRESHOLD_``; ``os.environ`` is put back on exit (module
+    docstring).
+
+    Args:
+        workers: worker processes.
+
+    Returns:
+        A context manager giving the ``distributed.LocalCluster``.
+    """
+    distributed = require()
+    import dask
+
+    before = dict(os.environ)  # the nannies run here and set their variables here
+    try:
+        # the nannies read the config as they are made: set only meanwhile (a
+        # config left set would reach clusters made later, in this process)
+        with dask.config.set(LOCAL_CONFIG):
+            local = distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",  # any free port (8787 may be taken)
+            )
+        with local:
+            yield local
+    finally:
+        for key in set(os.environ) - set(before):
+            del os.environ[key]
+        os.environ.update(before)
 
 
 def describe(client) -> dict:
@@ -130,11 +192,16 @@ def worker_info() -> dict:
 
 
 def _call(fn: Callable, shared, threads: int, args: tuple):
-    """On a worker: ``fn(shared, *args)`` with ``threads`` torch threads."""
+    """On a worker: ``fn(shared, *args)`` with ``threads`` torch threads; returns
+    the result and :func:`worker_info` with the task's :func:`tasktime.timed`
+    stamps. ``shared`` is the worker's one deserialized copy of the scattered
+    object (the same for every task: stamps' ``shared_id``)."""
     import torch
 
-    torch.set_num_threads(threads)
-    return fn(shared, *args), worker_info()
+    if torch.get_num_threads() != threads:  # once per process
+        torch.set_num_threads(threads)
+    result, stamps = tasktime.timed(fn, shared, *args)
+    return result, {**worker_info(), **stamps, "shared_id": id(shared)}
 
 
 def run(
@@ -147,6 +214,7 @@ def run(
     threads: int = 1,
     window: int | None = None,
     in_time: Callable[[], bool] = lambda: True,
+    record: dict | None = None,
 ) -> int:
     """Run ``fn(shared, *args)`` on the cluster for each ``(key, args)``, saving here.
 
@@ -163,14 +231,24 @@ def run(
             still queued at the start, get work).
         in_time: no task is submitted once it returns False (those in flight are
             still saved).
+        record: when given, gets ``scatter_s`` (seconds to scatter ``shared``) and
+            ``tasks``: per task in the order saved, the worker's stamps
+            (:func:`_call`) and the client's ``submitted``, ``received`` and
+            ``saved`` (``time.time()``).
 
     Returns:
         The number of tasks submitted.
     """
     distributed = require()
+    record = {} if record is None else record
+    t0 = time.time()
     shared_f = client.scatter(shared, broadcast=True, hash=False)
+    record["scatter_s"] = time.time() - t0
+    record["tasks"] = []
     queue = iter(tasks)
     names: dict[str, str] = {}  # Dask key -> our key
+    submitted: dict[str, float] = {}  # Dask key -> time.time()
+    trimmed: set[str] = set()  # workers warned of MALLOC_TRIM_THRESHOLD_
     pending = distributed.as_completed()
     token = uuid.uuid4().hex[:8]  # Dask keys unique per call (a resume resubmits)
 
@@ -185,13 +263,27 @@ def run(
                 _call, fn, shared_f, threads, args, key=f"zclib-{key}-{token}"
             )
             names[fut.key] = key
+            submitted[fut.key] = time.time()
             pending.add(fut)
 
     try:
         top_up()
         for fut in pending:
             result, info = fut.result()
+            received = time.time()
+            if info["malloc_trim"] is not None and info["worker"] not in trimmed:
+                trimmed.add(info["worker"])
+                warnings.warn(
+                    f"Dask worker {info['worker']} runs with MALLOC_TRIM_THRESHOLD_="
+                    f"{info['malloc_trim']}: torch's allocations fault their pages "
+                    "in anew, tasks are slower (README, 'Past one machine: Dask')",
+                    SlowWorkerWarning,
+                    stacklevel=2,
+                )
             save(names[fut.key], result, info)
+            stamps = {"key": names[fut.key], "submitted": submitted[fut.key]}
+            stamps |= {"received": received, "saved": time.time()}
+            record["tasks"].append({**info, **stamps})
             fut.release()
             top_up()
     finally:  # interrupted: nothing more runs for this call

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from zclib import chunks, cluster, space
+from zclib import chunks, cluster, space, tasktime
 from zclib.fileio import atomic_path, write_text_atomic
 from zclib.progress import bar
 from zclib.provenance import portable_path, provenance
@@ -60,9 +60,10 @@ def _init_worker(kwargs: dict, threads: int) -> None:
     _WORKER = Scorer(**kwargs)
 
 
-def _score_group(group: list[tuple[int, list[str]]]) -> list[tuple[int, list[dict]]]:
-    """Score several chunks with this process's scorer (see :func:`score_chunks`)."""
-    return score_chunks(_WORKER, group)
+def _score_group(group: list[tuple[int, list[str]]]) -> tuple[list, dict]:
+    """Score several chunks with this process's scorer (see :func:`score_chunks`);
+    returns the chunks' rows and the task's :func:`zclib.tasktime.timed` stamps."""
+    return tasktime.timed(score_chunks, _WORKER, group)
 
 
 def score_chunks(
@@ -146,12 +147,21 @@ def score_archs(
             (``tcp://HOST:PORT``); None: a LocalCluster of ``workers`` processes.
 
     Returns:
-        One row per architecture, in the order given, with metadata columns.
+        One row per architecture, in the order given, with metadata columns;
+        ``attrs["meta"]``: the provenance (also in ``<out>.meta.json``);
+        ``attrs["timeline"]``: where this call's time went (not written to disk):
+        ``start`` (``time.time()`` at the call), ``backend``, ``tasks`` (per task
+        scored by this call, in the order saved: its chunks, ``n_archs``, the
+        worker's :func:`zclib.tasktime.timed` stamps, ``saved``; with Dask also
+        the client's ``submitted`` and ``received``) and, with Dask,
+        ``connected`` (the time the cluster was up) and ``scatter_s`` (seconds
+        to put the scorer on every worker).
 
     Raises:
         Unfinished: the deadline passed, or ``first`` stopped the call, before
             every chunk was scored.
     """
+    t_call = time.time()  # the timeline's origin: start-up counts from here
     if (deadline is not None or first is not None) and out is None:
         raise ValueError("deadline and first need out= (the chunks must be kept)")
     cluster.check_backend(backend, workers, scheduler)
@@ -221,8 +231,13 @@ def score_archs(
         style="lines" if progress == "lines" else "bar",
     )
 
-    def save(results: list[tuple[int, list[dict]]]) -> None:
+    timeline = {"start": t_call, "backend": backend, "tasks": []}
+
+    def save(results: list[tuple[int, list[dict]]], stamps: dict) -> None:
         nonlocal scored
+        keys = [part_key(k) for k, _rows in results]
+        n_task = sum(len(rows) for _k, rows in results)
+        timeline["tasks"].append({"chunks": keys, "n_archs": n_task, **stamps})
         for k, rows in results:
             df = pd.DataFrame(rows)
             done[k] = df
@@ -230,6 +245,7 @@ def score_archs(
                 chunks.write_part(parts_dir, part_key(k), df)
             progress_bar.update(len(rows))
             scored += len(rows)
+        timeline["tasks"][-1]["saved"] = time.time()
 
     def in_time() -> bool:
         return deadline is None or time.monotonic() < deadline
@@ -237,14 +253,16 @@ def score_archs(
     run_record = {"backend": backend, "workers": workers}
     try:
         if backend == "dask" and groups:
-            run_record |= _run_dask(probe, groups, save, in_time, workers, scheduler)
+            run_record |= _run_dask(
+                probe, groups, save, in_time, workers, scheduler, timeline
+            )
         elif workers <= 1 or len(groups) <= 1:
             global _WORKER
             _WORKER = probe
             for group in groups:
                 if not in_time():
                     break
-                save(_score_group(group))
+                save(*_score_group(group))
         else:
             threads = worker_threads(workers, device)
             ctx = mp.get_context("spawn")
@@ -276,6 +294,7 @@ def score_archs(
         **({"chunk_workers": chunk_workers(done)} if backend == "dask" else {}),
     )
     df = with_meta_columns(df, cfg, meta)
+    df.attrs["timeline"] = timeline
     if out is not None:
         _write_table(df, out)
         write_text_atomic(
@@ -302,13 +321,14 @@ def _run_pool(pool, groups, window: int, save, in_time) -> None:
     for _ in range(window):
         submit()
     while pending:
-        save(pending.popleft().get())
+        save(*pending.popleft().get())
         submit()
 
 
-def _run_dask(probe, groups, save, in_time, workers, scheduler) -> dict:
+def _run_dask(probe, groups, save, in_time, workers, scheduler, timeline) -> dict:
     """Score ``groups`` on a Dask cluster (:mod:`zclib.cluster`); the rows of each
-    chunk get the worker's address, host and CPU. Returns the cluster's record."""
+    chunk get the worker's address, host and CPU; ``timeline`` gets the cluster's
+    and the client's stamps. Returns the cluster's record."""
 
     def save_group(_key: str, results: list, info: dict) -> None:
         for _k, rows in results:
@@ -318,12 +338,30 @@ def _run_dask(probe, groups, save, in_time, workers, scheduler) -> dict:
                     worker_host=info["host"],
                     worker_cpu=info["cpu"],
                 )
-        save(results)
+        save(results, info)  # the worker, its stamps (zclib.cluster._call)
 
     tasks = [(part_key(group[0][0]), (group,)) for group in groups]
-    with cluster.connect(workers, scheduler) as client:
-        record = cluster.describe(client)
-        cluster.run(client, score_chunks, probe, tasks, save_group, in_time=in_time)
+    stamps: dict = {}
+    try:
+        with cluster.connect(workers, scheduler) as client:
+            timeline["connected"] = time.time()
+            record = cluster.describe(client)
+            cluster.run(
+                client,
+                score_chunks,
+                probe,
+                tasks,
+                save_group,
+                in_time=in_time,
+                record=stamps,
+            )
+    finally:  # the client's stamps, in the order saved (as timeline's tasks)
+        timeline["scatter_s"] = stamps.get("scatter_s")
+        # strict=False: a save that raised has its timeline entry, not the client's
+        client_tasks = stamps.get("tasks", [])
+        for mine, client_side in zip(timeline["tasks"], client_tasks, strict=False):
+            mine.update(submitted=client_side["submitted"])
+            mine.update(received=client_side["received"])
     return {**record, "scheduler": "LocalCluster" if not scheduler else scheduler}
 
 

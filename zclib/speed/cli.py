@@ -3,7 +3,7 @@
     python -m zclib speed --dataset cifar10 --n 10 --batch-size 64 --device cpu \
         --packs 2,4,8 --out results/bench/cpu_cifar10_b64.json
     python -m zclib speed --device cuda --packs 1,8,32,128 --workers 0
-    python -m zclib speed-backends --n 40 --workers 2 \
+    python -m zclib speed-backends --n 40 --chunk-size 4 --workers 2 \
         --out results/bench/backends_cpu_cifar10.json
 """
 
@@ -136,7 +136,7 @@ def add_cli(sub) -> None:
     b.add_argument("--proxies", default="all")
     b.add_argument("--batch-size", type=int, default=64)
     b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--chunk-size", type=int, default=5)
+    b.add_argument("--chunk-size", type=int, default=4)
     b.add_argument("--repeats", type=int, default=2, help="runs per backend")
     b.add_argument("--out", default="results/bench/backends_cpu_cifar10.json")
     b.set_defaults(func=_cmd_backends)

@@ -72,7 +72,11 @@ def test_a_local_cluster_of_2_workers_scores_like_the_in_process_scorer(
     environ = dict(os.environ)
     df = scoring.score_archs(ARCHS, out=out, backend="dask", workers=2, **KW)
     assert_same_scores(df, in_process())
-    assert df["worker"].nunique() == 2  # both worker processes did work
+    # Which worker takes which chunk is Dask's choice (one CI run put all 4 on one
+    # worker); ours is to keep both busy: 2 x 2 threads = all 4 chunks in flight
+    # before the first result comes back.
+    assert 1 <= df["worker"].nunique() <= 2
+    assert df["worker"].str.startswith("tcp://127.0.0.1:").all()
     # the nannies' variables were set here while the cluster ran, and put back
     assert dict(os.environ) == environ
     tl = df.attrs["timeline"]
@@ -84,10 +88,13 @@ def test_a_local_cluster_of_2_workers_scores_like_the_in_process_scorer(
         assert t["malloc_trim"] == environ.get("MALLOC_TRIM_THRESHOLD_")
         assert t["submitted"] <= t["received"] <= t["saved"]
         assert t["start"] <= t["done"] and t["cpu_s"] <= t["process_cpu_s"]
+    first_back = min(t["received"] for t in tl["tasks"])
+    assert all(t["submitted"] <= first_back for t in tl["tasks"])
     copies = {}  # the scattered scorer: one copy per worker, for all its tasks
     for t in tl["tasks"]:
         copies.setdefault(t["pid"], set()).add(t["shared_id"])
-    assert len(copies) == 2 and all(len(c) == 1 for c in copies.values())
+    assert len(copies) == df["worker"].nunique()
+    assert all(len(c) == 1 for c in copies.values())
     assert max(t["task_in_process"] for t in tl["tasks"]) >= 2
     meta = df.attrs["meta"]
     assert (meta["backend"], meta["dask_workers"], meta["dask_threads"]) == (

@@ -318,3 +318,10 @@ def test_package_exposes_the_public_names():
     assert public <= set(stats.__all__)
     assert all(callable(getattr(stats, n)) for n in public if n.islower())
     assert stats.VOTE_MEMBERS == ("synflow", "jacob_cov", "snip")
+
+
+def test_ci_verdict_reads_the_interval_against_zero():
+    assert stats.ci_verdict(0.01, 0.2) == "beats"
+    assert stats.ci_verdict(-0.2, -0.01) == "loses to"
+    assert stats.ci_verdict(-0.1, 0.1) == "ties"
+    assert stats.ci_verdict(0.0, 0.1) == "ties"  # an interval touching 0 holds it

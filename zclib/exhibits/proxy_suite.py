@@ -35,6 +35,9 @@ correlated proxy (plain) loses to #params by more than its |ρ| would.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import NamedTuple
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -98,23 +101,44 @@ def targets() -> pd.DataFrame:
     """The published targets of :data:`PUBLISHED`: per row the source, the
     statistic, what it was measured on (:data:`PROTOCOL`), our target and the
     tolerance (None: shown, not checked)."""
-    rows = []
+    rows = [
+        dict(
+            proxy=p.proxy,
+            dataset=p.dataset,
+            published=p.value,
+            source=p.source,
+            published_as=f"{p.method}: {p.metric}",
+            **PROTOCOL[p.source],
+            ours_vs=f"{p.stat}, {TARGETS[p.target]}",
+            tolerance=p.tol,
+        )
+        for p in published_values()
+    ]
+    return pd.DataFrame(rows)
+
+
+class Published(NamedTuple):
+    """One published value: its :data:`PUBLISHED` entry, dataset and value."""
+
+    source: str
+    metric: str
+    method: str
+    proxy: str
+    target: str
+    stat: str
+    tol: float | None
+    dataset: str
+    value: float
+
+
+def published_values() -> Iterator[Published]:
+    """Every published value of :data:`PUBLISHED`, in its order (one loop for
+    :func:`targets` and :func:`versus_published`)."""
     for source, exhibit, metric, method, proxy, target, stat, tol in PUBLISHED:
         pub = reference.published(source, exhibit, metric=metric, method=method)
         for r in pub.itertuples():
-            rows.append(
-                dict(
-                    proxy=proxy,
-                    dataset=r.dataset,
-                    published=float(r.value),
-                    source=source,
-                    published_as=f"{method}: {metric}",
-                    **PROTOCOL[source],
-                    ours_vs=f"{stat}, {TARGETS[target]}",
-                    tolerance=tol,
-                )
-            )
-    return pd.DataFrame(rows)
+            spec = (source, metric, method, proxy, target, stat, tol)
+            yield Published(*spec, r.dataset, float(r.value))
 
 
 def suite_proxies() -> list[str]:
@@ -203,36 +227,31 @@ def versus_published(corr: pd.DataFrame) -> pd.DataFrame:
     :func:`zclib.results.compare` (not checked on a stand-in)."""
     at = corr.set_index(["dataset", "target", "stat", "proxy"])
     rows = []
-    for source, exhibit, metric, method, proxy, target, stat, tol in PUBLISHED:
-        pub = reference.published(source, exhibit, metric=metric, method=method)
-        for r in pub.itertuples():
-            key = (r.dataset, target, stat, proxy)
-            if key not in at.index:
-                continue
-            ours = at.loc[key]
-            rows.append(
-                dict(
-                    dataset=r.dataset,
-                    proxy=proxy,
-                    source=source,
-                    target=target,
-                    stat=stat,
-                    published=float(r.value),
-                    ours=ours["rho"],
-                    ci=f"[{ours['lo']:+.3f}, {ours['hi']:+.3f}]",
-                    delta=ours["rho"] - float(r.value),
-                    tolerance=tol,
-                    within=results.compare(
-                        ours["rho"],
-                        float(r.value),
-                        tol,
-                        not results.is_stand_in(r.dataset),
-                    ),
-                    n=int(ours["n"]),
-                    images=ours["images"],
-                    note=NOTES[source],
-                )
+    for p in published_values():
+        key = (p.dataset, p.target, p.stat, p.proxy)
+        if key not in at.index:
+            continue
+        ours = at.loc[key]
+        rows.append(
+            dict(
+                dataset=p.dataset,
+                proxy=p.proxy,
+                source=p.source,
+                target=p.target,
+                stat=p.stat,
+                published=p.value,
+                ours=ours["rho"],
+                ci=f"[{ours['lo']:+.3f}, {ours['hi']:+.3f}]",
+                delta=ours["rho"] - p.value,
+                tolerance=p.tol,
+                within=results.compare(
+                    ours["rho"], p.value, p.tol, not results.is_stand_in(p.dataset)
+                ),
+                n=int(ours["n"]),
+                images=ours["images"],
+                note=NOTES[p.source],
             )
+        )
     return pd.DataFrame(rows)
 
 
@@ -330,7 +349,7 @@ def params_verdicts(vs: pd.DataFrame, ci: float = 0.95) -> str:
     for (ds, p), g in vs.groupby(["dataset", "proxy"], sort=False):
         parts = []
         for r in g.itertuples():
-            verdict = "beats" if r.lo > 0 else ("loses to" if r.hi < 0 else "ties")
+            verdict = stats.ci_verdict(r.lo, r.hi)
             parts.append(
                 f"{r.stat} {verdict} #params (Δ = {r.delta:+.3f} "
                 f"[{r.lo:+.3f}, {r.hi:+.3f}])"

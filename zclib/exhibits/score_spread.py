@@ -1,21 +1,19 @@
-"""How much a proxy's rank correlation moves with the scorer's settings.
+"""How much a proxy's rank correlation moves with the scorer's seed.
 
     python -m zclib.exhibits.score_spread seeds --dataset cifar10 --n 1000
-    python -m zclib.exhibits.score_spread zico --dataset cifar100 --n 2000 --device cuda
 
     from zclib.exhibits import score_spread as ss
     rho = ss.rho_by_config("cifar10", ss.seed_configs((0, 1, 2)), ["snip"], n=20)
     ss.interval(rho)          # per proxy: single-seed rho, min/max/sd over seeds
 
-One machinery for two exhibits: the **seed spread** of every proxy (issue 16,
-part 6: ρ with accuracy over three scorer seeds on a 1,000-cell sample per dataset,
-shown in notebooks 01 and 02 as an interval beside the single-seed value) and
-ZiCo's **Fig. 4 ablation** (Kendall/Spearman vs the number of batches, 2-10, and vs
-the batch size, 1-128, on 2,000 random CIFAR-100 cells). Each configuration is a
-set of :class:`zclib.scoring.Scorer` settings; its scores are computed on the same
-cells (``zclib.space.sample(n, 0)``) and cached resumably under
-``results/cache/spread/``, so an interrupted run resumes. The results go to
-``results/spread/<exhibit>_<dataset>.json`` (what the notebooks read).
+The **seed spread** of every proxy (issue 16, part 6): ρ with accuracy over three
+scorer seeds on a 1,000-cell sample per dataset, shown in notebooks 01 and 02 as an
+interval beside the single-seed value. Each configuration is a set of
+:class:`zclib.scoring.Scorer` settings; its scores are computed on the same cells
+(``zclib.space.sample(n, 0)``) and cached resumably under ``results/cache/spread/``,
+so an interrupted run resumes. The results go to
+``results/spread/<exhibit>_<dataset>.json`` (what the notebooks read). ZiCo's Fig. 4
+ablation (batches, batch size) is :mod:`zclib.exhibits.zico_ablation`.
 
 Deviation: the scorer's seed sets the initialisation *and* the batch together (its
 batches are :func:`zclib.data.get_batches` of that seed), so the spread over seeds
@@ -39,26 +37,11 @@ from zclib.provenance import provenance
 CACHE = RESULTS_DIR / "cache" / "spread"
 OUT = RESULTS_DIR / "spread"
 SEEDS = (0, 1, 2)  # scorer seeds of the seed spread
-ZICO_BATCHES = (2, 4, 6, 8, 10)  # ZiCo Fig. 4: number of batches
-ZICO_BATCH_SIZES = (2, 8, 32, 64, 128)  # ZiCo Fig. 4: batch size (1: no spread)
 
 
 def seed_configs(seeds: Sequence[int] = SEEDS) -> list[dict]:
     """Scorer settings of the seed spread: one per seed, batch 64."""
     return [{"seed": int(s)} for s in seeds]
-
-
-def zico_configs(
-    batches: Sequence[int] = ZICO_BATCHES, sizes: Sequence[int] = ZICO_BATCH_SIZES
-) -> list[dict]:
-    """Scorer settings of ZiCo's Fig. 4: batches at batch size 64, then batch sizes
-    at 2 batches (duplicates dropped).
-
-    ZiCo's statistic is a mean over the standard deviation of gradients across
-    samples, so a batch of one sample has none: batch size 1 is left out."""
-    out = [{"zico_batches": int(b), "batch_size": 64} for b in batches]
-    out += [{"zico_batches": 2, "batch_size": int(s)} for s in sizes]
-    return [dict(t) for t in dict.fromkeys(tuple(sorted(c.items())) for c in out)]
 
 
 def label(config: dict) -> str:
@@ -123,7 +106,7 @@ def rho_by_config(
 
     Args:
         dataset, proxies, n, progress, device, workers: see :func:`scores`.
-        configs: scorer settings (:func:`seed_configs`, :func:`zico_configs`).
+        configs: scorer settings (:func:`seed_configs`).
         accuracy: benchmark column.
 
     Returns:
@@ -212,7 +195,7 @@ def spread_table(
 
     Args:
         datasets: datasets to show (those not run yet are listed as such).
-        exhibit: ``"seeds"`` or ``"zico"``.
+        exhibit: the JSON files' prefix (``"seeds"``).
         root: folder of the JSON files (default :data:`OUT`).
 
     Returns:
@@ -239,9 +222,9 @@ def spread_table(
 
 
 def main(argv=None) -> None:
-    """``seeds`` or ``zico`` for one dataset: score, correlate, write (see above)."""
+    """``seeds`` for one dataset: score, correlate, write (see above)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("exhibit", choices=["seeds", "zico"])
+    ap.add_argument("exhibit", choices=["seeds"])
     ap.add_argument("--dataset", default="cifar10")
     ap.add_argument("--n", type=int, default=1000, help="cells (first of seed 0)")
     ap.add_argument("--proxies", default=None, help="comma list (default: all)")
@@ -249,11 +232,8 @@ def main(argv=None) -> None:
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--workers", type=int, default=1, help="scorer processes")
     a = ap.parse_args(argv)
-    if a.exhibit == "seeds":
-        configs = seed_configs()
-        proxies = a.proxies.split(",") if a.proxies else list(SPREAD_PROXIES)
-    else:
-        configs, proxies = zico_configs(), ["zico"]
+    configs = seed_configs()
+    proxies = a.proxies.split(",") if a.proxies else list(SPREAD_PROXIES)
     rho = rho_by_config(
         a.dataset,
         configs,

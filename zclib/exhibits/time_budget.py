@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from zclib import plotting, reference, search
+from zclib import plotting, reference, search, stats
 from zclib.search import lookup
 
 # Mellor et al.'s Table 2a rows for the NATS-Bench-style searches at 12,000 s
@@ -142,21 +142,15 @@ def verdicts(tests: pd.DataFrame) -> str:
     """Markdown: one line per comparison at the full budget."""
     lines = []
     for _, r in tests[tests["budget_frac"] == 1.0].iterrows():
-        verdict = (
-            "beats"
-            if r["lo"] > 0
-            else "loses to"
-            if r["hi"] < 0
-            else "is not distinguishable from"
-        )
+        verdict = stats.ci_verdict(r["lo"], r["hi"])
         lines.append(
             f"* {r['dataset']}: {r['comparison'].split(' - ')[0]} {verdict} RS at "
             f"{r['budget_s']:,.0f} s: Δ = {r['diff']:+.3f} points "
             f"[{r['lo']:+.3f}, {r['hi']:+.3f}], p = {r['p_value']:.3g}"
         )
-    return "Test accuracy (200 epochs) of the answer, full budget:\n\n" + "\n".join(
-        lines
-    )
+    head = "Test accuracy (200 epochs) of the answer, full budget"
+    head += " ('ties': the interval holds 0):"
+    return head + "\n\n" + "\n".join(lines)
 
 
 def mellor_table(mtr: dict, data, datasets, mellor_budget: float) -> pd.DataFrame:

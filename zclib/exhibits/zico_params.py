@@ -236,18 +236,15 @@ def verdicts(pb: pd.DataFrame) -> str:
     """One Markdown line per (dataset, metric) against the test accuracy."""
     lines = []
     for _, r in pb[pb["accuracy"] == "test_acc"].iterrows():
-        verdict = (
-            "beats"
-            if r["lo"] > 0
-            else ("does not beat" if r["hi"] < 0 else "is not distinguishable from")
-        )
+        verdict = stats.ci_verdict(r["lo"], r["hi"])
         lines.append(
             f"* {ds_label(r['dataset'])}, {METRIC_LABEL[r['metric']]}: ZiCo "
             f"{verdict} #params, Δ = {r['delta']:+.3f} "
             f"[{r['lo']:+.3f}, {r['hi']:+.3f}], p = {r['p_value']:.3g} "
             f"(paper Δ = {r['published_delta']:+.2f})."
         )
-    return "Against the 200-epoch test accuracy:\n\n" + "\n".join(lines)
+    head = "Against the 200-epoch test accuracy ('ties': the interval holds 0):"
+    return head + "\n\n" + "\n".join(lines)
 
 
 def records(

@@ -11,7 +11,8 @@ Pure numpy/scipy/pandas, vectorised so that the full NAS-Bench-201 space
 * :func:`correlation_table`: one row per proxy, optionally on the top fraction of
   architectures by accuracy (Abdelfattah et al.'s "top-10%").
 * :func:`bootstrap_ci` / :func:`paired_bootstrap`: percentile bootstrap over
-  architectures; Spearman is re-ranked within every resample without sorting it.
+  architectures; Spearman is re-ranked within every resample without sorting it;
+  :func:`ci_verdict` reads a paired difference's interval (beats / ties / loses to).
 * :func:`vote_agreement` / :func:`vote_score`: Abdelfattah et al.'s ``vote``
   (majority of synflow, jacob_cov and snip) as a pairwise agreement fraction, and
   as a per-architecture Copeland score usable for ranking.
@@ -26,7 +27,7 @@ block size), :mod:`.correlation`, :mod:`.bootstrap`, :mod:`.vote`, :mod:`.rankin
 """
 
 from zclib.stats import bootstrap, core, correlation, ranking, vote
-from zclib.stats.bootstrap import bootstrap_ci, paired_bootstrap
+from zclib.stats.bootstrap import bootstrap_ci, ci_verdict, paired_bootstrap
 from zclib.stats.core import STATS
 from zclib.stats.correlation import (
     correlation_table,
@@ -44,6 +45,7 @@ __all__ = [
     "VOTE_RULES",
     "bootstrap",
     "bootstrap_ci",
+    "ci_verdict",
     "core",
     "correlation",
     "correlation_table",

@@ -213,3 +213,13 @@ def paired_bootstrap(
     finite = deltas[np.isfinite(deltas)]
     out["p_value"] = float(np.mean(finite <= 0)) if finite.size else math.nan
     return out
+
+
+def ci_verdict(lo: float, hi: float) -> str:
+    """How a difference A - B with the interval ``[lo, hi]`` reads: ``"beats"``
+    (the interval lies above 0), ``"loses to"`` (below 0) or ``"ties"`` (it holds
+    0). One rule for every such sentence (notebook 02's proxies vs #params,
+    notebook 05's searches vs random search)."""
+    if lo > 0:
+        return "beats"
+    return "loses to" if hi < 0 else "ties"

@@ -134,8 +134,8 @@ gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, re
 	    --deadline $(GPU_DEADLINE) --workers $(GPU_WORKERS) $(if $(OUT),--bundle $(OUT)) \
 	    $(GPU_ARGS)
 
-cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): the new proxies' first 1,000 cells, then everything
-	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only suite --first 1000
+cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): every dataset's first 1,000 cells (the notebooks' sample, seed 0 of the seed spread), then everything
+	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all,suite --first 1000
 	$(PY) -m zclib.fullspace run --device cpu --workers 2
 
 gpu-merge: $(STAMP)  ## add the chunks a device run returned (FROM=folder), write results/scores/fp32 tables

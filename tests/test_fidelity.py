@@ -2,7 +2,6 @@
 all-cells tabulation (zclib.exhibits.course_tabulation), on hand-made inputs."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from zclib import results, search
@@ -79,21 +78,3 @@ def test_rea_children_follow_the_tournament():
     kids = ct.rea_children(fitness, proto, seed=0)
     assert kids.shape == (2, 200)
     assert fitness[kids[:, 100:]].mean() > 3.0
-
-
-def test_score_spread_configs_and_interval(tmp_path, monkeypatch):
-    from zclib.exhibits import score_spread as ss
-
-    assert ss.seed_configs() == [{"seed": 0}, {"seed": 1}, {"seed": 2}]
-    assert ss.label({"seed": 1, "batch_size": 64}) == "batch_size=64,seed=1"
-    # #params does not depend on the scorer seed: zero spread, on 3 real cells
-    monkeypatch.setattr(ss, "CACHE", tmp_path / "cache")
-    rho = ss.rho_by_config("cifar10", ss.seed_configs((0, 1)), ["params"], n=3)
-    assert len(rho) == 2 and rho["n_used"].eq(3).all()
-    iv = ss.interval(rho)
-    assert iv.loc["params", "sd"] == 0 and iv.loc["params", "configs"] == 2
-    path = ss.write(rho, "seeds", "cifar10", out=tmp_path, n=3)
-    pd.testing.assert_frame_equal(
-        ss.read("seeds", "cifar10", tmp_path), rho, check_dtype=False
-    )
-    assert path.name == "seeds_cifar10.json"

@@ -118,6 +118,7 @@ RUN_JSON_KEYS = {
     "dataset",
     "proxies",
     "seed",
+    "batch_seed",
     "batch_size",
     "variant",
     "mode",

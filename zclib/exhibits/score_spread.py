@@ -6,19 +6,23 @@
     rho = ss.rho_by_config("cifar10", ss.seed_configs((0, 1, 2)), ["snip"], n=20)
     ss.interval(rho)          # per proxy: single-seed rho, min/max/sd over seeds
 
-The **seed spread** of every proxy (issue 16, part 6): ρ with accuracy over three
-scorer seeds on a 1,000-cell sample per dataset, shown in notebooks 01 and 02 as an
-interval beside the single-seed value. Each configuration is a set of
-:class:`zclib.scoring.Scorer` settings; its scores are computed on the same cells
-(``zclib.space.sample(n, 0)``) and cached resumably under ``results/cache/spread/``,
-so an interrupted run resumes. The results go to
+The **seed spread** of every proxy (issue 16, part 6): ρ with accuracy under three
+weight-initialisation seeds (0, 1, 2, all on batch draw 0) and a second batch draw
+(seed 0 on draw 1) on a 1,000-cell sample per dataset, shown in notebooks 01 and 02
+as an interval beside the single-seed value. Each configuration is a set of
+:class:`zclib.scoring.Scorer` settings (``seed``: the initialisation; ``batch_seed``:
+the minibatches); its scores are computed on the same cells (``zclib.space.sample(n,
+0)``, the first cells of the full-space job's order) and kept resumably under
+``results/spread/scores/`` (committed: a run spans sessions). Seed 0 on draw 0 is the
+full-space job's setting, so its scores are read from that job's fp32 chunks
+(``results/scores/fp32``, :func:`zclib.fullspace.merge.read_prefix`) when it has
+them, scored here otherwise. The results go to
 ``results/spread/<exhibit>_<dataset>.json`` (what the notebooks read). ZiCo's Fig. 4
 ablation (batches, batch size) is :mod:`zclib.exhibits.zico_ablation`.
 
-Deviation: the scorer's seed sets the initialisation *and* the batch together (its
-batches are :func:`zclib.data.get_batches` of that seed), so the spread over seeds
-is that of both; separate batch draws at a fixed initialisation are not
-implemented. The scores are computed on CPU here, not with the GPU run's tables.
+The images are those data discovery finds (:func:`zclib.data.find_source`: for
+ImageNet16-120 the official-classes stand-in unless the official download is
+there), as in the full-space job; the scores are computed on CPU here.
 """
 
 from __future__ import annotations
@@ -30,18 +34,56 @@ from pathlib import Path
 
 import pandas as pd
 
-from zclib import results, scoring, space, stats
+from zclib import data, results, scoring, space, stats
+from zclib.fullspace import jobs as fjobs
+from zclib.fullspace import merge
+from zclib.names import canonical_dataset
 from zclib.paths import RESULTS_DIR
 from zclib.provenance import provenance
 
-CACHE = RESULTS_DIR / "cache" / "spread"
 OUT = RESULTS_DIR / "spread"
-SEEDS = (0, 1, 2)  # scorer seeds of the seed spread
+CACHE = OUT / "scores"  # the configurations' score tables and chunks (committed)
+SEEDS = (0, 1, 2)  # weight-init seeds, each on the first batch draw
+BATCH_SEEDS = (0, 1)  # batch draws, each at the first init seed
 
 
-def seed_configs(seeds: Sequence[int] = SEEDS) -> list[dict]:
-    """Scorer settings of the seed spread: one per seed, batch 64."""
-    return [{"seed": int(s)} for s in seeds]
+def seed_configs(
+    seeds: Sequence[int] = SEEDS, batch_seeds: Sequence[int] = BATCH_SEEDS
+) -> list[dict]:
+    """Scorer settings of the seed spread: every init seed on the first batch draw,
+    then every other batch draw at the first init seed (batch 64)."""
+    b0, s0 = int(batch_seeds[0]), int(seeds[0])
+    configs = [{"seed": int(s), "batch_seed": b0} for s in seeds]
+    return configs + [{"seed": s0, "batch_seed": int(b)} for b in batch_seeds[1:]]
+
+
+def _stand_in(dataset: str) -> str:
+    """The images the spread is scored on, by name (as the full-space job)."""
+    return (
+        data.find_source(dataset).stand_in_name if results.is_stand_in(dataset) else ""
+    )
+
+
+def from_fullspace(
+    dataset: str, config: dict, proxies: Sequence[str], n: int, root=fjobs.ROOT
+) -> pd.DataFrame | None:
+    """The full-space job's scores of the first ``n`` cells when ``config`` is its
+    setting (seed 0 on draw 0), its ``all`` table scores ``proxies`` and its chunks
+    of those cells are there, on the same images; None otherwise."""
+    ds = canonical_dataset(dataset)
+    own = {"seed": fjobs.SEED, "batch_seed": fjobs.SEED}
+    if {"batch_seed": config.get("seed"), **config} != own:
+        return None
+    if not set(proxies) <= set(fjobs.TABLE_PROXIES):
+        return None
+    job = fjobs.Job(ds, "all", fjobs.TABLE_PROXIES)
+    try:
+        df = merge.read_prefix(job, n, root)
+    except merge.Incomplete:
+        return None
+    if results.is_stand_in(ds) and merge.stand_in_name(job, root) != _stand_in(ds):
+        return None  # other images
+    return df[["arch_str", "index", *proxies]]
 
 
 def label(config: dict) -> str:
@@ -59,12 +101,13 @@ def scores(
     workers: int = 1,
 ) -> pd.DataFrame:
     """Scores of ``proxies`` on the first ``n`` cells of the seed-0 sample with the
-    scorer settings ``config`` (cached resumably under :data:`CACHE`).
+    scorer settings ``config``: the full-space job's (:func:`from_fullspace`) or
+    scored here, resumably under :data:`CACHE`.
 
     Args:
         dataset: dataset name.
-        config: :class:`zclib.scoring.Scorer` keyword arguments (seed, batch_size,
-            zico_batches).
+        config: :class:`zclib.scoring.Scorer` keyword arguments (seed, batch_seed,
+            batch_size, zico_batches).
         proxies: proxy names.
         n: cells.
         progress: progress bar.
@@ -74,6 +117,9 @@ def scores(
         ``arch_str``, ``index`` and one column per proxy, in sample order.
     """
     archs = space.sample(n, 0)
+    reused = from_fullspace(dataset, config, proxies, n)
+    if reused is not None:
+        return reused
     tag = label(config).replace(",", "_").replace("=", "")
     out = CACHE / f"{dataset}_n{n}_{'-'.join(proxies)}_{tag}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +127,7 @@ def scores(
         archs,
         dataset,
         list(proxies),
-        stand_in=results.score_stand_in(dataset),
+        stand_in=_stand_in(dataset),
         out=out,
         progress=progress,
         device=device,

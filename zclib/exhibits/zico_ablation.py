@@ -20,15 +20,15 @@ Deviations from the paper's Fig. 4, stated in notebook 02: fewer cells than its
 0's batches and initialisation; batch sizes 1, 2, 8, 16, 32, 64, 128 (the paper's
 axis runs 1-128). ZiCo's spread is over batches (the reference's ``np.std`` over
 the per-batch gradients), so one image per batch is a valid point. Scores are
-cached resumably per chunk of 25 cells under ``results/cache/zico_ablation/``; the
-correlations go to ``results/spread/zico_ablation_<dataset>.json``, which notebook
-02 reads.
+kept resumably per chunk of 25 cells under ``results/spread/scores/zico_ablation/``
+(committed: a longer run resumes in a later session); the correlations go to
+``results/spread/zico_ablation_<dataset>.json`` (written and read as the seed
+spread's, :func:`zclib.exhibits.score_spread.write`), which notebook 02 reads.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,20 +38,19 @@ import pandas as pd
 import torch
 
 from zclib import chunks, proxies, results, space, stats
+from zclib.exhibits import score_spread
 from zclib.network import build
-from zclib.paths import RESULTS_DIR
 from zclib.progress import bar
-from zclib.provenance import provenance
 from zclib.proxies.passes import Pass
 from zclib.proxies.zico import zico_from_grads
-from zclib.scoring import Scorer
+from zclib.scoring import Scorer, part_key
 
 BATCHES = (2, 4, 6, 8, 10)  # Fig. 4 (left): number of batches, at batch size 64
 BATCH_SIZES = (1, 2, 8, 16, 32, 64, 128)  # Fig. 4 (right): batch size, at 2 batches
 BASE_SIZE, BASE_BATCHES = 64, 2  # the scorer's defaults: where the two sweeps meet
 CHUNK = 25  # cells per cached chunk
-CACHE = RESULTS_DIR / "cache" / "zico_ablation"
-OUT = RESULTS_DIR / "spread"
+CACHE = score_spread.CACHE / "zico_ablation"
+EXHIBIT = "zico_ablation"  # the JSON's prefix in score_spread.OUT
 
 
 def passes(
@@ -153,7 +152,7 @@ def scores(
     tasks = [(k, archs[i : i + CHUNK]) for k, i in enumerate(range(0, n, CHUNK))]
     done = {}
     for k, chunk in tasks:  # the sample's prefixes agree: a larger n reuses chunks
-        df = chunks.read_part(chunks.part_path(folder, f"part-{k:05d}"))
+        df = chunks.read_part(chunks.part_path(folder, part_key(k)))
         if df is not None and list(df["arch_str"]) == chunk:
             done[k] = df
     todo = [t for t in tasks if t[0] not in done]
@@ -167,7 +166,7 @@ def scores(
 
     def save(k: int, rows: list[dict]) -> None:
         done[k] = pd.DataFrame(rows)
-        chunks.write_part(folder, f"part-{k:05d}", done[k])
+        chunks.write_part(folder, part_key(k), done[k])
         b.update(len(rows))
 
     try:
@@ -222,26 +221,14 @@ def correlations(
 
 
 def write(rho: pd.DataFrame, dataset: str, n: int, out: str | Path | None = None):
-    """``<out>/zico_ablation_<dataset>.json`` (default :data:`OUT`)."""
-    root = Path(out or OUT)
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"zico_ablation_{dataset}.json"
-    payload = {
-        "exhibit": "zico_ablation",
-        "dataset": dataset,
-        "provenance": provenance(n=n, passes=passes(), accuracy="test_acc"),
-        "rows": json.loads(rho.to_json(orient="records")),
-    }
-    path.write_text(json.dumps(payload, indent=2) + "\n")
-    return path
+    """``<out>/zico_ablation_<dataset>.json`` (default ``results/spread``)."""
+    params = dict(n=n, passes=passes(), accuracy="test_acc")
+    return score_spread.write(rho, EXHIBIT, dataset, out, **params)
 
 
 def read(dataset: str, root: str | Path | None = None) -> pd.DataFrame:
     """The rows :func:`write` wrote (empty when the run has not been made)."""
-    f = Path(root or OUT) / f"zico_ablation_{dataset}.json"
-    if not f.exists():
-        return pd.DataFrame()
-    return pd.DataFrame(json.loads(f.read_text())["rows"])
+    return score_spread.read(EXHIBIT, dataset, root)
 
 
 def table(rho: pd.DataFrame) -> pd.DataFrame:

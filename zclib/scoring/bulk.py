@@ -103,6 +103,7 @@ def score_archs(
     stand_in: str | None = None,
     pack: int | None = None,
     batch_file: str | Path | None = None,
+    batch_seed: int | None = None,
     out: str | Path | None = None,
     chunk_size: int = 25,
     workers: int = 1,
@@ -117,7 +118,8 @@ def score_archs(
     Args:
         archs: arch strings or cells.
         dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm,
-            augment, stand_in, pack, batch_file: see :class:`Scorer` (``pack`` is
+            augment, stand_in, pack, batch_file, batch_seed: see :class:`Scorer`
+            (``pack`` is
             not part of the run's identity: a resumed run may pack differently;
             each row records its pack; a pack larger than ``chunk_size`` packs
             across chunks; with several workers on a GPU the automatic pack
@@ -182,6 +184,7 @@ def score_archs(
         stand_in=stand_in,
         pack=pack,
         batch_file=batch_file,
+        batch_seed=batch_seed,
     )
     probe = Scorer(**kwargs)  # validates everything up front, gives the config
     cfg = probe.config()
@@ -405,8 +408,10 @@ def with_meta_columns(df: pd.DataFrame, cfg: dict, meta: dict) -> pd.DataFrame:
 # Identity keys that older run.json files lack, with the value those runs implied
 # (a callable: from the old record): runs started before "augment" was recorded drew
 # un-augmented batches; runs started before stand-ins were named used the only
-# stand-in there was then (imagenet16-120/, "mixed-classes") or official data.
+# stand-in there was then (imagenet16-120/, "mixed-classes") or official data;
+# runs started before "batch_seed" existed drew their batches with their seed.
 LEGACY_IDENTITY = {
+    "batch_seed": lambda old: old["seed"],
     "augment": False,
     "stand_in_name": lambda old: "mixed-classes" if old.get("stand_in") else "",
 }

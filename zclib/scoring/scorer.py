@@ -27,7 +27,10 @@ class Scorer:
     Args:
         dataset: dataset name or alias.
         proxies: names or ``"all"`` (see :func:`zclib.proxies.resolve`).
-        seed: data and weight-init seed.
+        seed: weight-init seed, and the data seed unless ``batch_seed`` is given.
+        batch_seed: the seed of the minibatches (None: ``seed``), to vary the batch
+            draw at a fixed initialisation (the seed spread of
+            :mod:`zclib.exhibits.score_spread`).
         batch_size: images per minibatch.
         device: ``"cpu"`` or ``"cuda"``.
         variant: network variant (``"official"`` or ``"foresight"``).
@@ -67,11 +70,13 @@ class Scorer:
         stand_in=None,
         pack=None,
         batch_file=None,
+        batch_seed=None,
     ):
         check_device(device)
         self.dataset = canonical_dataset(dataset)
         self.proxies = zproxies.resolve(proxies)
         self.seed, self.batch_size = int(seed), int(batch_size)
+        self.batch_seed = self.seed if batch_seed is None else int(batch_seed)
         self.device, self.variant, self.mode = device, variant, mode
         if device.startswith("cuda"):
             # full fp32 on GPUs: TF32 convolutions (PyTorch's cuDNN default) move
@@ -86,7 +91,7 @@ class Scorer:
             drawn = data.get_batches(
                 self.dataset,
                 batch_size,
-                seed,
+                self.batch_seed,
                 n_batches,
                 norm=norm,
                 augment=augment,
@@ -101,7 +106,13 @@ class Scorer:
                 )
             drawn = drawn[:n_batches]
             predrawn.check(
-                drawn, self.dataset, seed, batch_size, norm, augment, stand_in
+                drawn,
+                self.dataset,
+                self.batch_seed,
+                batch_size,
+                norm,
+                augment,
+                stand_in,
             )
         # which batches were used: drawn here or read from a file, and their bytes
         self.batch_record = {
@@ -130,6 +141,7 @@ class Scorer:
             "dataset": self.dataset,
             "proxies": self.proxies,
             "seed": self.seed,
+            "batch_seed": self.batch_seed,
             "batch_size": self.batch_size,
             "variant": self.variant,
             "mode": self.mode,

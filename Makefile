@@ -20,7 +20,7 @@ SPEED      := $(wildcard results/bench/*.json)
 NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
-        cpu-fullspace clean-env report check-report test-browser chromium lab gpu-prepare \
+        cpu-fullspace spread clean-env report check-report test-browser chromium lab gpu-prepare \
         gpu-fullspace gpu-merge check-reproduce bench-train course grade $(NOTEBOOKS)
 
 help:  ## list targets
@@ -137,6 +137,12 @@ gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, re
 cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): every dataset's first 1,000 cells (the notebooks' sample, seed 0 of the seed spread), then everything
 	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all,suite --first 1000
 	$(PY) -m zclib.fullspace run --device cpu --workers 2
+
+spread: $(STAMP)  ## the seed spread of notebooks 01/02 (CPU, ~1 h per dataset, resumable): seed 0 from the full-space job's first 1,000 cells, then seeds 1, 2 and a second batch draw
+	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all --first 1000
+	for ds in cifar10 cifar100 ImageNet16-120; do \
+	    $(PY) -m zclib.exhibits.score_spread seeds --dataset $$ds --n 1000 --workers 2 || exit 1; \
+	done
 
 gpu-merge: $(STAMP)  ## add the chunks a device run returned (FROM=folder), write results/scores/fp32 tables
 	$(if $(FROM),,$(error give FROM=<the folder the device run's files came back to>))

@@ -43,6 +43,12 @@ def is_stand_in(dataset: str) -> bool:
     return canonical_dataset(dataset) in STAND_IN_DATASETS
 
 
+def ds_label(dataset: str) -> str:
+    """A dataset's name as tables and figures show it: "(stand-in)" appended where
+    its scores come from stand-in images."""
+    return dataset + (" (stand-in)" if is_stand_in(dataset) else "")
+
+
 def stand_in_note(name: str | None, what: str = "scores") -> str:
     """The caveat every number computed from stand-in images carries, naming them.
 

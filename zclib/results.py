@@ -47,6 +47,7 @@ from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public 
     STATUSES,
     assess,
     compare,
+    ds_label,
     is_stand_in,
     stand_in_note,
 )

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from zclib import reference, results, search
+from zclib.results import ds_label
 from zclib.search import lookup
 
 PROXIES = ["naswot", "synflow"]
@@ -69,10 +70,6 @@ class Settings:
             "table4_rea_naswot": ("rea", "naswot", self.models),
             "table5_rea_synflow": ("rea", "synflow", self.models),
         }
-
-
-def ds_label(ds: str) -> str:
-    return ds + (" (stand-in)" if results.is_stand_in(ds) else "")
 
 
 def overview(data) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from zclib import data, network, reference, results, space, stats
 from zclib.proxies.passes import Pass
+from zclib.results import ds_label
 
 ACCS = {
     "valid_acc": "valid, 200 ep",
@@ -42,10 +43,6 @@ NOTES = {
     ("kendall", "test_acc"): "Mellor et al. Fig. 3: ~1,000 sampled cells, batch 128, "
     "caption says validation, code uses test accuracy; ",
 }
-
-
-def ds_label(ds: str) -> str:
-    return ds + (" (stand-in)" if results.is_stand_in(ds) else "")
 
 
 def load(

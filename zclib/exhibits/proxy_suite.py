@@ -375,7 +375,6 @@ def params_figure(vs: pd.DataFrame, ci: float = 0.95):
             d = vs[(vs["stat"] == stat) & (vs["dataset"] == ds)].set_index("proxy")
             d = d.reindex(names)
             x = np.arange(len(names)) + (j - (len(dss) - 1) / 2) * width
-            stand_in = " (stand-in)" if results.is_stand_in(ds) else ""
             ax.errorbar(
                 x,
                 d["delta"],
@@ -383,7 +382,7 @@ def params_figure(vs: pd.DataFrame, ci: float = 0.95):
                 fmt="o",
                 capsize=3,
                 color=f"C{j}",
-                label=f"{ds}{stand_in}",
+                label=results.ds_label(ds),
             )
         ax.axhline(0, color="0.3", lw=1, ls="--")
         ax.set_xticks(range(len(names)), names, rotation=30)

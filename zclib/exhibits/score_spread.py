@@ -245,20 +245,21 @@ def spread_table(
         root: folder of the JSON files (default :data:`OUT`).
 
     Returns:
-        One row per dataset and proxy: single, lo, hi, sd, configs, n (cells);
-        a dataset without a run has one row with proxy "(not run)".
+        One row per dataset (labelled "(stand-in)" where the images are) and
+        proxy: single, lo, hi, sd, configs, n (cells); a dataset without a run has
+        one row with proxy "(not run)".
     """
     rows = []
     for ds in datasets:
         rho = read(exhibit, ds, root)
         if rho.empty:
-            rows.append({"dataset": ds, "proxy": "(not run)"})
+            rows.append({"dataset": results.ds_label(ds), "proxy": "(not run)"})
             continue
         iv = interval(rho.assign(spearman=rho["spearman"].abs()))
         for p, r in iv.iterrows():
             rows.append(
                 {
-                    "dataset": ds,
+                    "dataset": results.ds_label(ds),
                     "proxy": p,
                     **r.to_dict(),
                     "n": int(rho["n_used"].max()),
@@ -296,17 +297,9 @@ def main(argv=None) -> None:
     print(f"-> {path}")
 
 
-# the proxies of notebooks 01 and 02's tables (fisher: the official network)
-SPREAD_PROXIES = (
-    "grad_norm",
-    "snip",
-    "grasp",
-    "fisher",
-    "synflow",
-    "jacob_cov",
-    "naswot",
-    "zico",
-)
+# the proxies of notebooks 01 and 02's tables: the full-space tables' but the costs
+# (#params and FLOPs do not depend on a seed); fisher: the official network
+SPREAD_PROXIES = tuple(p for p in fjobs.TABLE_PROXIES if p not in ("params", "flops"))
 
 
 if __name__ == "__main__":

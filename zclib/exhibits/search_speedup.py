@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from zclib import results, search
+from zclib.results import ds_label
 
 VARIANTS = ["plain", "warm-up", "move", "warm-up + move"]
 EXPERIMENT = "abdelfattah2021/search_speedup"
@@ -72,10 +73,6 @@ class Config:
         return sorted(
             {n for n in (10, 25, 50, 100, 200, self.max_models) if n <= self.max_models}
         )
-
-
-def ds_label(ds: str) -> str:
-    return ds + (" (stand-in)" if results.is_stand_in(ds) else "")
 
 
 def targets(data, cfg: Config) -> dict:

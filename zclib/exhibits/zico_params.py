@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from zclib import plotting, reference, results, stats
+from zclib.results import ds_label
 
 # our columns, in the order of the paper's table (fisher_channel is the shipped variant)
 PROXIES = [
@@ -47,10 +48,6 @@ FIGURE_ORDER = [
     "fisher_channel",
     "jacob_cov",
 ]
-
-
-def ds_label(ds: str) -> str:
-    return ds + (" (stand-in)" if results.is_stand_in(ds) else "")
 
 
 def fisher_size(fisher_n: int | None, n_archs: int | None) -> int | None:

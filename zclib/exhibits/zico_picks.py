@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from zclib import results, search
-from zclib.exhibits.zico_params import ds_label
+from zclib.results import ds_label
 
 SIZES = (100, 1000)  # cells per run (N)
 RUNS = 500  # runs per N (Mellor et al.'s Table 2)

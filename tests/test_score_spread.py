@@ -113,3 +113,11 @@ def test_interval_and_json_round_trip(shared_dir, tmp_path, monkeypatch):
     assert path.name == "seeds_cifar10.json"
     tab = ss.spread_table(["cifar10", "cifar100"], root=tmp_path)
     assert tab.set_index("dataset").loc["cifar100", "proxy"] == "(not run)"
+    recs = ss.records(["cifar10", "cifar100"], root=tmp_path)
+    assert [r["dataset"] for r in recs] == ["cifar10"]  # cifar100 not run
+    assert (
+        recs[0]["ci_lo"]
+        == recs[0]["ci_hi"]
+        == recs[0]["value"]
+        == abs(rho["spearman"].iloc[0])
+    )

@@ -67,3 +67,12 @@ def test_summary_table_delta_and_records():
     assert len(recs) == len(summ) + 1
     assert all({"experiment", "metric", "dataset", "value"} <= set(r) for r in recs)
     assert "ZiCo's pick" in zp.finding(summ, delta)
+
+
+def test_figure_has_a_panel_per_dataset():
+    data = {**_data(), "cifar100": _data(seed=1)["cifar10"]}
+    runs = zp.picks(data, ["zico", "params"], sizes=(10, 20), runs=5)
+    fig = zp.figure(zp.summary(runs, data))
+    assert len(fig.axes) == 2 and "from 20 random cells" in fig._suptitle.get_text()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert set(ticks) == {"zico", "params", "random"}

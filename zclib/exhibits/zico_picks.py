@@ -2,7 +2,9 @@
 
     from zclib.exhibits import zico_picks as zp
     runs = zp.picks(data, sizes=(100, 1000), runs=500, seed=0)   # one row per pick
-    zp.table(runs)          # test accuracy of the picked cell, mean ± sd per method
+    summ = zp.summary(runs, data)
+    zp.table(summ)          # test accuracy of the picked cell, mean ± sd per method
+    fig = zp.figure(summ)   # the same at the largest N, one panel per dataset
 
 ZiCo's appendix Table 4 (E.1) reports, for NATS-Bench-TSS and its three datasets,
 the test accuracy of the architecture each zero-shot proxy selects, beside #Params
@@ -25,6 +27,7 @@ comparison of zero-shot proxies shares in kind:
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -192,3 +195,38 @@ def records(summ: pd.DataFrame, delta: pd.DataFrame) -> list[dict]:
         for _, r in delta.iterrows()
     ]
     return rows
+
+
+def figure(summ: pd.DataFrame, n: int | None = None):
+    """One panel per dataset at ``n`` cells per run (None: the largest N): each
+    method's mean pick with its sd, methods in the first panel's order, the
+    oracle and the space's best as lines."""
+    n = int(summ["n"].max()) if n is None else n
+    d = summ[summ["n"] == n]
+    dss = list(dict.fromkeys(d["dataset"]))
+    fig, axes = plt.subplots(1, len(dss), figsize=(4.2 * len(dss), 4.2), squeeze=False)
+    order = [m for m in dict.fromkeys(d["method"]) if m not in (ORACLE, BEST)]
+    for ax, ds in zip(axes[0], dss, strict=True):
+        g = d[d["dataset"] == ds].set_index("method")
+        y = np.arange(len(order))
+        ax.errorbar(
+            g.loc[order, "test_mean"],
+            y,
+            xerr=g.loc[order, "test_sd"],
+            fmt="o",
+            capsize=3,
+            color="C0",
+        )
+        for m, style in ((ORACLE, "--"), (BEST, ":")):
+            ax.axvline(g.loc[m, "test_mean"], ls=style, color="0.4", label=m)
+        ax.set_yticks(y, order)
+        ax.invert_yaxis()
+        ax.set_xlabel("test accuracy of the pick (%)")
+        ax.set_title(ds_label(ds), fontsize=11)
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    fig.suptitle(
+        f"200-epoch test accuracy of the cell each proxy picks from {n} random "
+        f"cells (mean ± sd over {int(d['runs'].max())} runs; our protocol)"
+    )
+    fig.tight_layout()
+    return fig

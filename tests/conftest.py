@@ -88,3 +88,16 @@ def fake_cifar(monkeypatch):
     train.clear_cache()
     yield splits
     train.clear_cache()  # no synthetic tensors left for later tests
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Skip unless headless Chromium and playwright are installed (the browser
+    checks: ``make chromium``, ``make env``)."""
+    from zclib import browser
+
+    try:
+        browser.chromium_path()
+        import playwright  # noqa: F401 ([browser] extra)
+    except (browser.BrowserMissingError, ImportError) as exc:
+        pytest.skip(f"no headless browser: {exc} (make chromium; make env)")

@@ -24,15 +24,6 @@ EXECUTED = "00_data_check"
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    try:
-        browser.chromium_path()
-        import playwright  # noqa: F401 ([browser] extra)
-    except (browser.BrowserMissingError, ImportError) as exc:
-        pytest.skip(f"no headless browser: {exc} (make chromium; make env)")
-
-
-@pytest.fixture(scope="module")
 def results_root(tmp_path_factory, chromium):
     """Committed numbers, summary and key figures, and one executed notebook."""
     root = tmp_path_factory.mktemp("results")

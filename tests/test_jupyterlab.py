@@ -30,15 +30,6 @@ RUN_ALL_LIMIT = 240  # seconds for Run All (measured ~50 s here)
 FOREIGN_EXTENSIONS = ("jupyterlab-jupytext",)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    try:
-        browser.chromium_path()
-        import playwright  # noqa: F401 ([browser] extra)
-    except (browser.BrowserMissingError, ImportError) as exc:
-        pytest.skip(f"no headless browser: {exc} (make chromium; make env)")
-
-
 @pytest.fixture
 def prepared(tmp_path, chromium):
     """The server's root with the smoke-size notebook; an empty image cache (so

@@ -90,7 +90,7 @@ def open_parts(
     if guard.exists():
         old = json.loads(guard.read_text())
         for key, implied in (legacy or {}).items():
-            if key not in old:
+            if key not in old and key in ident:  # only keys this identity has
                 old[key] = implied(old) if callable(implied) else implied
         version = old.pop("chunks_format", 1)  # unrecorded before version 1 was named
         if version > FORMAT_VERSION:

@@ -411,7 +411,7 @@ def with_meta_columns(df: pd.DataFrame, cfg: dict, meta: dict) -> pd.DataFrame:
 # stand-in there was then (imagenet16-120/, "mixed-classes") or official data;
 # runs started before "batch_seed" existed drew their batches with their seed.
 LEGACY_IDENTITY = {
-    "batch_seed": lambda old: old["seed"],
+    "batch_seed": lambda old: old.get("seed"),
     "augment": False,
     "stand_in_name": lambda old: "mixed-classes" if old.get("stand_in") else "",
 }

@@ -116,10 +116,10 @@ def scores(
     Returns:
         ``arch_str``, ``index`` and one column per proxy, in sample order.
     """
-    archs = space.sample(n, 0)
     reused = from_fullspace(dataset, config, proxies, n)
     if reused is not None:
         return reused
+    archs = space.sample(n, 0)
     tag = label(config).replace(",", "_").replace("=", "")
     out = CACHE / f"{dataset}_n{n}_{'-'.join(proxies)}_{tag}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)

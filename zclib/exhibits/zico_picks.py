@@ -97,7 +97,6 @@ def summary(runs: pd.DataFrame, data: dict[str, pd.DataFrame]) -> pd.DataFrame:
         .agg(
             test_mean=("test_acc", "mean"),
             test_sd=("test_acc", "std"),
-            valid_mean=("valid_acc", "mean"),
             runs=("run", "nunique"),
         )
         .reset_index()

@@ -119,8 +119,8 @@ def score_archs(
         archs: arch strings or cells.
         dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm,
             augment, stand_in, pack, batch_file, batch_seed: see :class:`Scorer`
-            (``pack`` is
-            not part of the run's identity: a resumed run may pack differently;
+            (``pack`` is not part of the run's identity: a resumed run may pack
+            differently;
             each row records its pack; a pack larger than ``chunk_size`` packs
             across chunks; with several workers on a GPU the automatic pack
             shares the memory out between them).

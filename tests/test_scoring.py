@@ -319,7 +319,14 @@ def test_first_scores_a_prefix_of_the_run_and_the_rest_resumes(tiny_imagenet16):
         ARCHS[:2]
     )
     df = scoring.score_archs(ARCHS[:4], out=out, chunk_size=1, **KW)
-    assert df.attrs["meta"]["n_scored_this_run"] == 2
+    assert df.attrs["meta"]["n_scored_this_run"] == 2 == df.attrs["n_scored"]
+    meta_file = out.with_name(out.name + ".meta.json")
+    written = (out.read_bytes(), meta_file.read_bytes())
+    again = scoring.score_archs(ARCHS[:4], out=out, chunk_size=1, **KW)
+    # a finished run that scores nothing leaves its table and provenance alone
+    assert (out.read_bytes(), meta_file.read_bytes()) == written
+    assert again.attrs["n_scored"] == 0 and again.attrs["meta"] == df.attrs["meta"]
+    pd.testing.assert_frame_equal(again, df)
     whole = scoring.score_archs(ARCHS[:4], chunk_size=1, **KW)
     cols = ["arch_str", "snip", "synflow", "naswot", "zico", "params"]
     pd.testing.assert_frame_equal(df[cols], whole[cols])

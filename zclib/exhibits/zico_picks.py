@@ -222,7 +222,7 @@ def figure(summ: pd.DataFrame, n: int | None = None):
         ax.invert_yaxis()
         ax.set_xlabel("test accuracy of the pick (%)")
         ax.set_title(ds_label(ds), fontsize=11)
-    axes[0][0].legend(loc="lower left", fontsize=8)
+    axes[0][0].legend(loc="upper left", fontsize=8)
     fig.suptitle(
         f"200-epoch test accuracy of the cell each proxy picks from {n} random "
         f"cells (mean ± sd over {int(d['runs'].max())} runs; our protocol)"

@@ -13,7 +13,7 @@ finishes it. With ``bundle_dir`` the finished chunks are also kept there as one
 archive per dataset (:class:`zclib.fullspace.bundle.Bundler`), rewritten every
 30 s, so a run killed at its time limit still returns what it finished.
 
-Every job's parts folder gets a record of this run (``fullspace-run-<UTC
+Every job's parts folder this run scored cells in gets a record of the run (``fullspace-run-<UTC
 time>.json``: torch and CUDA versions, device name, code digest, archs scored,
 seconds, archs/s, the pre-drawn batches' SHA-1); the same goes to
 ``bundle_dir/fullspace-run.json``.
@@ -194,7 +194,7 @@ def _run_job(
         scored, done, meta = u.scored, u.done, {}
     else:
         meta = df.attrs["meta"]
-        scored, done = meta["n_scored_this_run"], total
+        scored, done = df.attrs["n_scored"], total
     wall = time.monotonic() - t
     return {
         "job": job.name,
@@ -212,8 +212,11 @@ def _run_job(
 
 
 def _ran(job: fjobs.Job, record: dict) -> bool:
+    """Whether this run scored cells of ``job`` (a run that only found its chunks
+    done leaves no record in the parts folder)."""
     return any(
-        e["job"] == job.name and e["dataset"] == job.dataset for e in record["jobs"]
+        e["job"] == job.name and e["dataset"] == job.dataset and e["scored"]
+        for e in record["jobs"]
     )
 
 

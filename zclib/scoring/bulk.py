@@ -150,7 +150,10 @@ def score_archs(
 
     Returns:
         One row per architecture, in the order given, with metadata columns;
-        ``attrs["meta"]``: the provenance (also in ``<out>.meta.json``);
+        ``attrs["meta"]``: the provenance (also in ``<out>.meta.json``; a call
+        that finds every chunk done and the table written leaves both files as
+        they are and returns the provenance on disk);
+        ``attrs["n_scored"]``: cells this call scored;
         ``attrs["timeline"]``: where this call's time went (not written to disk):
         ``start`` (``time.time()`` at the call), ``backend``, ``tasks`` (per task
         scored by this call, in the order saved: its chunks, ``n_archs``, the
@@ -281,6 +284,14 @@ def score_archs(
         if arch_chunks
         else pd.DataFrame()
     )
+    meta_path = None if out is None else out.with_name(out.name + ".meta.json")
+    if scored == 0 and meta_path is not None and out.exists() and meta_path.exists():
+        # Nothing new: the table and provenance on disk stand as the run that made
+        # them wrote them (rewriting would stamp today's commit on old scores).
+        meta = json.loads(meta_path.read_text())
+        df = with_meta_columns(df, cfg, meta)
+        df.attrs |= {"timeline": timeline, "n_scored": 0}
+        return df
     meta = provenance(
         **cfg,
         device=device,
@@ -297,13 +308,10 @@ def score_archs(
         **({"chunk_workers": chunk_workers(done)} if backend == "dask" else {}),
     )
     df = with_meta_columns(df, cfg, meta)
-    df.attrs["timeline"] = timeline
+    df.attrs |= {"timeline": timeline, "n_scored": scored}
     if out is not None:
         _write_table(df, out)
-        write_text_atomic(
-            json.dumps(meta, indent=2, default=str),
-            out.with_name(out.name + ".meta.json"),
-        )
+        write_text_atomic(json.dumps(meta, indent=2, default=str), meta_path)
     nan_total = sum(meta["nan_counts"].values()) if len(df) else 0
     if progress and nan_total:
         print(f"NaN scores: {meta['nan_counts']}", file=sys.stderr)

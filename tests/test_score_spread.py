@@ -121,3 +121,19 @@ def test_interval_and_json_round_trip(shared_dir, tmp_path, monkeypatch):
         == recs[0]["value"]
         == abs(rho["spearman"].iloc[0])
     )
+
+
+def test_ranking_says_which_neighbours_are_within_the_noise():
+    # a and b overlap (b's top reaches a's bottom); c sits clear below both
+    tab = pd.DataFrame(
+        {
+            "dataset": ["x"] * 3 + ["y"],
+            "proxy": ["c", "a", "b", "(not run)"],
+            "mean": [0.50, 0.80, 0.78, None],
+            "lo": [0.49, 0.79, 0.76, None],
+            "hi": [0.51, 0.81, 0.79, None],
+        }
+    )
+    assert ss.ranking(tab) == {"x": "a ≈ b > c"}
+    tab.loc[2, "hi"] = 0.785  # no longer reaches a's range
+    assert ss.ranking(tab) == {"x": "a > b > c"}

@@ -32,6 +32,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from zclib import data, results, scoring, space, stats
@@ -260,6 +261,56 @@ def spread_table(
                 {"dataset": results.ds_label(ds), "proxy": p, **r.to_dict(), "n": n}
             )
     return pd.DataFrame(rows)
+
+
+def ranking(table: pd.DataFrame) -> dict[str, str]:
+    """Per dataset, the proxies by mean |ρ|, best first, joined by ``≈`` where a
+    proxy's range over the settings overlaps its neighbour's (the difference is
+    within the seed noise) and by ``>`` where it does not.
+
+    Args:
+        table: :func:`spread_table`.
+
+    Returns:
+        dataset label -> e.g. ``"zico ≈ naswot > synflow > ..."`` (datasets not
+        run are left out).
+    """
+    out = {}
+    for ds, g in table.dropna(subset=["lo"]).groupby("dataset", sort=False):
+        g = g.sort_values("mean", ascending=False).reset_index(drop=True)
+        text = g.loc[0, "proxy"]
+        for a, b in zip(g.index[:-1], g.index[1:], strict=True):
+            overlap = g.loc[b, "hi"] >= g.loc[a, "lo"]  # b's mean <= a's
+            text += (" ≈ " if overlap else " > ") + g.loc[b, "proxy"]
+        out[ds] = text
+    return out
+
+
+def figure(table: pd.DataFrame):
+    """One panel per dataset run: each proxy's seed-0 |ρ| (dot) and its range over
+    the scorer settings (bar), proxies in the first panel's order."""
+    t = table.dropna(subset=["lo"])
+    dss = list(dict.fromkeys(t["dataset"]))
+    fig, axes = plt.subplots(1, len(dss), figsize=(4 * len(dss), 3.8), squeeze=False)
+    first = t[t["dataset"] == dss[0]].sort_values("mean", ascending=False)
+    order = list(first["proxy"])
+    for ax, ds in zip(axes[0], dss, strict=True):
+        g = t[t["dataset"] == ds].set_index("proxy").loc[order]
+        y = range(len(order))
+        err = [g["single"] - g["lo"], g["hi"] - g["single"]]
+        ax.errorbar(g["single"], y, xerr=err, fmt="o", capsize=4, color="C0")
+        ax.set_yticks(list(y), order)
+        ax.invert_yaxis()
+        ax.set_xlabel("|Spearman ρ| with test accuracy")
+        ax.set_title(ds, fontsize=11)
+    n = int(t["n"].max())
+    fig.suptitle(
+        f"Seed spread on {n} cells: seed 0 (dot) and the range over "
+        f"{int(t['configs'].max())} scorer settings (bar)",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
 
 
 def _abs_interval(exhibit: str, ds: str, root) -> tuple[pd.DataFrame | None, int]:

@@ -13,10 +13,10 @@ finishes it. With ``bundle_dir`` the finished chunks are also kept there as one
 archive per dataset (:class:`zclib.fullspace.bundle.Bundler`), rewritten every
 30 s, so a run killed at its time limit still returns what it finished.
 
-Every job's parts folder this run scored cells in gets a record of the run (``fullspace-run-<UTC
-time>.json``: torch and CUDA versions, device name, code digest, archs scored,
-seconds, archs/s, the pre-drawn batches' SHA-1); the same goes to
-``bundle_dir/fullspace-run.json``.
+Every job's parts folder this run scored cells in gets a record of the run
+(``fullspace-run-<UTC time>.json``: torch and CUDA versions, device name, code
+digest, archs scored, seconds, archs/s, the pre-drawn batches' SHA-1); the same goes
+to ``bundle_dir/fullspace-run.json``.
 """
 
 from __future__ import annotations

@@ -120,10 +120,9 @@ def score_archs(
         dataset, proxies, seed, batch_size, device, variant, mode, zico_batches, norm,
             augment, stand_in, pack, batch_file, batch_seed: see :class:`Scorer`
             (``pack`` is not part of the run's identity: a resumed run may pack
-            differently;
-            each row records its pack; a pack larger than ``chunk_size`` packs
-            across chunks; with several workers on a GPU the automatic pack
-            shares the memory out between them).
+            differently; each row records its pack; a pack larger than
+            ``chunk_size`` packs across chunks; with several workers on a GPU the
+            automatic pack shares the memory out between them).
         out: final table (``.csv`` or ``.parquet``); chunks go to ``<out>.parts/``.
             None: keep everything in memory (no resume).
         chunk_size: architectures per chunk file.
@@ -285,31 +284,30 @@ def score_archs(
         else pd.DataFrame()
     )
     meta_path = None if out is None else out.with_name(out.name + ".meta.json")
-    if scored == 0 and meta_path is not None and out.exists() and meta_path.exists():
-        # Nothing new: the table and provenance on disk stand as the run that made
-        # them wrote them (rewriting would stamp today's commit on old scores).
+    # Nothing new: the table and provenance on disk stand as the run that made them
+    # wrote them (rewriting would stamp today's commit on old scores).
+    kept = scored == 0 and meta_path is not None and out.exists() and meta_path.exists()
+    if kept:
         meta = json.loads(meta_path.read_text())
-        df = with_meta_columns(df, cfg, meta)
-        df.attrs |= {"timeline": timeline, "n_scored": 0}
-        return df
-    meta = provenance(
-        **cfg,
-        device=device,
-        **run_record,
-        pack=probe.pack,
-        per_cell_proxies=probe.per_cell_proxies,
-        n_archs=len(archs),
-        n_scored_this_run=scored,
-        wall_seconds_this_run=round(wall, 3),
-        nan_counts=nan_count(df, probe.proxies),
-        torch_version=torch.__version__,
-        device_name=device_name(device),
-        **probe.batch_record,
-        **({"chunk_workers": chunk_workers(done)} if backend == "dask" else {}),
-    )
+    else:
+        meta = provenance(
+            **cfg,
+            device=device,
+            **run_record,
+            pack=probe.pack,
+            per_cell_proxies=probe.per_cell_proxies,
+            n_archs=len(archs),
+            n_scored_this_run=scored,
+            wall_seconds_this_run=round(wall, 3),
+            nan_counts=nan_count(df, probe.proxies),
+            torch_version=torch.__version__,
+            device_name=device_name(device),
+            **probe.batch_record,
+            **({"chunk_workers": chunk_workers(done)} if backend == "dask" else {}),
+        )
     df = with_meta_columns(df, cfg, meta)
     df.attrs |= {"timeline": timeline, "n_scored": scored}
-    if out is not None:
+    if out is not None and not kept:
         _write_table(df, out)
         write_text_atomic(json.dumps(meta, indent=2, default=str), meta_path)
     nan_total = sum(meta["nan_counts"].values()) if len(df) else 0

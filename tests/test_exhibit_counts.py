@@ -16,7 +16,7 @@ DATASETS = ["cifar10", "cifar100", "ImageNet16-120"]
 
 
 @pytest.fixture(scope="module")
-def data_check_rows():
+def data_check_rows(shared_dir):
     img = dc.images(DATASETS)
     tables, archs, sample = dc.benchmark_sample(DATASETS, 50, 0)
     meta_df, cov = dc.shipped_tables(DATASETS)

@@ -30,7 +30,7 @@ COUNTS = {
 
 
 @pytest.fixture(scope="module")
-def frames():
+def frames(shared_dir):
     n_runs, n_boot = notebooks.SMOKE["N_RUNS"], notebooks.SMOKE["N_BOOT"]
     algos = {
         "REA": (search.rea, {"population": 10, "sample": 3}),

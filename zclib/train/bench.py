@@ -6,10 +6,12 @@
 For each network shape (``r<resolution>c<channels>``, the reference recipe: foresight
 network, N = 5, uint8 crop + antialiased resize + flip per batch) and each K in
 ``packs``, the same K cells of ``space.sample`` train ``steps`` SGD steps one at a
-time (K separate networks, one after the other) and then packed (one network); one
-untimed warm-up step each first. Batches are random uint8 images of the recipe's
-size pushed through the recipe's pipeline (the data loading is not what is timed;
-the pipeline is, once per step, as in a run).
+time (K separate networks, one after the other, channels-last as
+:func:`zclib.train.train_arch` trains them) and then packed (one network, NCHW as
+:func:`zclib.train.train_packed` builds it); one untimed warm-up step each
+first. Batches are random uint8 images of the recipe's size pushed through the
+recipe's pipeline (the data loading is not what is timed; the pipeline is, once per
+step, as in a run).
 
 Reported per (shape, K): seconds per step, cell-images/s (K x batch / seconds per
 step), FLOP/s (3 x forward FLOPs x images, summed over the cells: the training
@@ -28,12 +30,12 @@ import time
 
 import torch
 
-from zclib import network, space
+from zclib import space
 from zclib.fileio import write_text_atomic
 from zclib.network import count_flops
 from zclib.packing import PackedNetwork
 from zclib.provenance import provenance
-from zclib.train.loop import make_optimizer, train_step
+from zclib.train.loop import build_net, make_optimizer, train_step
 from zclib.train.packed import packed_step
 from zclib.train.setting import Setting
 from zclib.train.tensors import make_batch
@@ -64,16 +66,15 @@ def bench_shape(
     b = torch.arange(batch)
     batches = [make_batch(s, x, y, b, gen) for _ in range(steps + 1)]
 
-    def build(a):
-        return network.build(a, C=s.C, N=s.N, variant=s.variant, seed=seed).to(device)
-
-    nets = [build(a) for a in archs]
+    nets = [build_net(a, s, seed, device) for a in archs]  # as train_arch: NHWC
     flops = sum(count_flops(n, s.resolution) for n in nets)
     sep = 0.0
     for n in nets:
         opt, _ = make_optimizer(n, s)
         sep += _time(lambda xb, yb, n=n, opt=opt: train_step(n, opt, xb, yb), batches)
-    packed = PackedNetwork([build(a) for a in archs])
+    packed = PackedNetwork(
+        [build_net(a, s, seed, device, channels_last=False) for a in archs]
+    )
     opt, _ = make_optimizer(packed, s)
     pk = _time(lambda xb, yb: packed_step(packed, opt, xb, yb), batches)
     images = K * batch

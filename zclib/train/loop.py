@@ -31,6 +31,35 @@ from zclib.train.tensors import make_batch, split_tensors
 ORDER_TAG = 2048  # mixed into a shared batch order's seed (not any arch's seed)
 
 
+def build_net(
+    arch: str,
+    setting: Setting,
+    seed: int,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    channels_last: bool = True,
+) -> torch.nn.Module:
+    """The network of a run of ``setting`` (seeded weights of
+    :func:`zclib.network.build`) on ``device``.
+
+    A network trained alone is kept channels-last (NHWC): the same arithmetic in
+    another summation order, so float32 results differ from NCHW by rounding, as
+    they do between machines; it is 1.3-1.7x faster on CPU at the four EcoNAS
+    shapes (measured 2026-12-02: ``make bench-train``, ``results/bench/
+    train_cpu.json``). The packed network's parts stay NCHW
+    (``channels_last=False``): its grouped convolutions measured slower in NHWC.
+    """
+    net = network.build(
+        arch,
+        setting.dataset,
+        C=setting.C,
+        N=setting.N,
+        variant=setting.variant,
+        seed=seed,
+    ).to(device, dtype)
+    return net.to(memory_format=torch.channels_last) if channels_last else net
+
+
 def subset(n: int, fraction: float, seed: int) -> np.ndarray:
     """Indices of the training subset: the same for every architecture of a seed."""
     if fraction >= 1:
@@ -209,9 +238,11 @@ def run_row(
     device: str,
     share: int = 1,
     t_load: float = 0.0,
+    memory_format: str = "channels_last",
 ) -> dict:
     """The table row of cell ``k`` of a :func:`fit` result; seconds are the
-    run's divided by ``share`` (the cells trained together)."""
+    run's divided by ``share`` (the cells trained together); ``memory_format``
+    the network's layout (:func:`build_net`)."""
     n, e = fitted["n"], setting.last_epoch
     curve = fitted["curve"][k]
     return {
@@ -241,6 +272,7 @@ def run_row(
         "n_train": int(n),
         "epochs_trained": int(e),
         "pack": int(share),
+        "memory_format": memory_format,
         "device": device,
         "threads": torch.get_num_threads(),
         "train_version": TRAIN_VERSION,
@@ -259,6 +291,7 @@ def train_arch(
     dtype: torch.dtype = torch.float32,
     return_steps: bool = False,
     data: dict | None = None,
+    channels_last: bool = True,
 ) -> dict:
     """Train one architecture with one setting; evaluate on the test images.
 
@@ -276,6 +309,8 @@ def train_arch(
         data: ``{"train": (x, y), "test": (x, y)}`` as :func:`split_tensors`
             gives them (e.g. sent by a Dask client: the worker then needs no data
             files); None: :func:`split_tensors`.
+        channels_last: the network's layout (:func:`build_net`); False: NCHW, the
+            packed network's layout (the float32 packing test compares the two).
 
     Returns:
         A row: arch_str, index, setting fields, test_acc (%), test_loss,
@@ -290,14 +325,7 @@ def train_arch(
         xte, yte = split_tensors(setting, "test", device)
     else:
         xte, yte = (t.to(device) for t in data["test"])
-    net = network.build(
-        arch,
-        setting.dataset,
-        C=setting.C,
-        N=setting.N,
-        variant=setting.variant,
-        seed=seed,
-    ).to(device, dtype)
+    net = build_net(arch, setting, seed, device, dtype, channels_last)
     flops = count_flops(net, setting.resolution)
     opt, sched = make_optimizer(net, setting)
     gen = batch_generator(setting, seed, arch)
@@ -318,7 +346,17 @@ def train_arch(
         None if data is None else data["train"],
     )
     row = run_row(
-        arch, setting, seed, fitted, 0, flops, count_params(net), device, 1, t_load
+        arch,
+        setting,
+        seed,
+        fitted,
+        0,
+        flops,
+        count_params(net),
+        device,
+        1,
+        t_load,
+        "channels_last" if channels_last else "contiguous",
     )
     if return_steps:
         row["step_losses"] = fitted["step_losses"][0]

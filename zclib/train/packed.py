@@ -35,11 +35,11 @@ from collections.abc import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from zclib import network, space
+from zclib import space
 from zclib.network import count_flops, count_params
 from zclib.packing import PackedNetwork
 from zclib.scoring import check_device
-from zclib.train.loop import batch_generator, fit, make_optimizer, run_row
+from zclib.train.loop import batch_generator, build_net, fit, make_optimizer, run_row
 from zclib.train.setting import Setting
 from zclib.train.tensors import split_tensors
 
@@ -123,15 +123,7 @@ def train_packed(
     t0 = time.perf_counter()
     xte, yte = split_tensors(setting, "test", device)
     nets = [
-        network.build(
-            a,
-            setting.dataset,
-            C=setting.C,
-            N=setting.N,
-            variant=setting.variant,
-            seed=seed,
-        ).to(device, dtype)
-        for a in archs
+        build_net(a, setting, seed, device, dtype, channels_last=False) for a in archs
     ]
     flops = [count_flops(n, setting.resolution) for n in nets]
     params = [count_params(n) for n in nets]
@@ -158,7 +150,17 @@ def train_packed(
     rows = []
     for k, a in enumerate(archs):
         row = run_row(
-            a, setting, seed, fitted, k, flops[k], params[k], device, K, t_load
+            a,
+            setting,
+            seed,
+            fitted,
+            k,
+            flops[k],
+            params[k],
+            device,
+            K,
+            t_load,
+            memory_format="contiguous",
         )
         if return_steps:
             row["step_losses"] = fitted["step_losses"][k]

@@ -233,6 +233,25 @@ def test_a_training_sweep_on_the_cluster_equals_the_in_process_sweep(
     assert len(chunks.read_parts(train.parts_dir(out))) == 4
 
 
+def test_the_econas_job_with_two_workers_trains_what_it_trains_alone(
+    fake_cifar, tmp_path
+):
+    """``train-job --workers 2``: the same runs, bit for bit, as one process."""
+    from zclib.train import job
+
+    plan = {"econas-r8c4e1": 2}  # one block: one local cluster
+    kw = dict(block=2, progress=False, N=1, eval_batch=128, eval_epochs=())
+    threads = torch.get_num_threads()
+    try:
+        alone = job.run_job(plan, out=tmp_path / "a.parquet", **kw)
+    finally:
+        torch.set_num_threads(threads)
+    two = job.run_job(plan, out=tmp_path / "b.parquet", workers=2, **kw)
+    cols = ["key", "arch_str", "test_acc", "test_loss", "train_loss", "curve"]
+    pd.testing.assert_frame_equal(alone[cols], two[cols], check_exact=True)
+    assert two["worker_host"].notna().all() and (two["pack"] == 1).all()
+
+
 def test_the_cli_scores_and_trains_on_dask(tiny_imagenet16, scheduler, capsys):
     out = tiny_imagenet16 / "cli.csv"
     archs = tiny_imagenet16 / "archs.txt"

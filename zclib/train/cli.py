@@ -106,8 +106,14 @@ def add_cli(sub) -> None:
         "train-job", help="issue 17: the reference recipe on a seeded sample, resumable"
     )
     j.add_argument("--seed", type=int, default=0)
-    j.add_argument("--pack", type=int, default=8)
+    j.add_argument("--pack", type=int, default=1, help="cells per packed network")
     j.add_argument("--threads", type=int, default=1)
+    j.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="runs at once, one process each (> 1: a local Dask cluster; --pack 1)",
+    )
     j.add_argument("--device", default="cpu")
     j.add_argument("--hours", type=float, default=None, help="stop after (wall)")
     j.add_argument("--out", default=str(job.OUT))
@@ -143,6 +149,7 @@ def _cmd_job(args: argparse.Namespace) -> int:
             threads=args.threads,
             hours=args.hours,
             device=args.device,
+            workers=args.workers,
         )
         new = 0 if not len(df) else int((~df["cached"].astype(bool)).sum())
         print(f"trained {new} runs now; {len(df)} requested so far")

@@ -21,7 +21,7 @@ NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
         cpu-fullspace spread clean-env report check-report test-browser chromium lab gpu-prepare \
-        gpu-fullspace gpu-merge check-reproduce bench-train course grade $(NOTEBOOKS)
+        gpu-fullspace gpu-merge check-reproduce bench-train cpu-econas course grade $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -137,6 +137,11 @@ gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, re
 cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): every dataset's first 1,000 cells (the notebooks' sample, seed 0 of the seed spread), then everything
 	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all,suite --first 1000
 	$(PY) -m zclib.fullspace run --device cpu --workers 2
+
+# issue 17's plan (docs/econas_plan.md): setting=cells,... (prefixes of space.sample(n, 0))
+ECONAS_PLAN ?= econas-r8c4e40s20=312
+cpu-econas: $(STAMP)  ## issue 17's EcoNAS job on CPU after cpu-fullspace (hours; background, resumable): the reference recipe, 2 processes
+	$(PY) -m zclib train-job --plan $(ECONAS_PLAN) --workers 2 --threads 1
 
 spread: $(STAMP)  ## the seed spread of notebooks 01/02 (CPU, ~1 h per dataset, resumable): seed 0 from the full-space job's first 1,000 cells, then seeds 1, 2 and a second batch draw
 	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all --first 1000

@@ -225,7 +225,7 @@ def test_mixed_networks_are_refused():
         packing.PackedNetwork([a, b])
 
 
-def test_unpackable_proxy_runs_per_cell(monkeypatch):
+def test_unpackable_proxy_runs_per_cell(monkeypatch, shared_dir):  # CIFAR-10 batch
     spec = proxies.get("snip")
     own = type(spec)(**{**spec.__dict__, "name": "snip_own", "packable": False})
     monkeypatch.setitem(proxies.REGISTRY, "snip_own", own)
@@ -237,7 +237,7 @@ def test_unpackable_proxy_runs_per_cell(monkeypatch):
     assert scorer.per_cell_proxies == ["snip_own"]
 
 
-def test_scorer_packs_and_records_it():
+def test_scorer_packs_and_records_it(shared_dir):  # the Scorers draw CIFAR-10
     archs = [space.format_arch(c) for c in CELLS[30:34]]
     one = Scorer("cifar10", "abdelfattah", batch_size=4)
     two = Scorer("cifar10", "abdelfattah", batch_size=4, pack=3)

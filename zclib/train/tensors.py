@@ -91,17 +91,35 @@ def normalise(x: torch.Tensor, norm: str) -> torch.Tensor:
     return (x.float().div_(255) - mean) / std
 
 
+TEST_ORDER_SEED = 20482  # the one permutation of the test images (test_order)
+
+
+def test_permutation(n: int) -> torch.Tensor:
+    """The fixed order of ``n`` test images under ``test_order="shuffled"`` (the
+    same for every run and seed)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(TEST_ORDER_SEED))
+
+
 def split_tensors(setting, split: str, device="cpu"):
     """What a run of ``setting`` reads from ``split``: (x, y) for
-    :func:`make_batch` (training) or the normalised test images (``"test"``)."""
-    if setting.resize == "area":
-        return load_tensors(split, setting.resolution, device, setting.norm)
+    :func:`make_batch` (training) or the normalised test images (``"test"``; in
+    :func:`test_permutation`'s order when ``setting.test_order == "shuffled"``)."""
     if split == "train":
+        if setting.resize == "area":
+            return load_tensors(split, setting.resolution, device, setting.norm)
         return load_images("train", device)
-    key = ("pil", split, setting.resolution, setting.norm, str(device))
+    order = setting.test_order
+    key = (setting.resize, split, setting.resolution, setting.norm, order, str(device))
     if key not in _DATA:
-        x, y = load_images(split, device)
-        _DATA[key] = (normalise(pil_resize(x, setting.resolution), setting.norm), y)
+        if setting.resize == "area":
+            x, y = load_tensors(split, setting.resolution, device, setting.norm)
+        else:
+            x, y = load_images(split, device)
+            x = normalise(pil_resize(x, setting.resolution), setting.norm)
+        if order == "shuffled":
+            p = test_permutation(len(x)).to(x.device)
+            x, y = x[p], y[p]
+        _DATA[key] = (x, y)
     return _DATA[key]
 
 

@@ -238,11 +238,13 @@ def run_row(
     device: str,
     share: int = 1,
     t_load: float = 0.0,
-    memory_format: str = "channels_last",
+    *,
+    memory_format: str,
 ) -> dict:
     """The table row of cell ``k`` of a :func:`fit` result; seconds are the
     run's divided by ``share`` (the cells trained together); ``memory_format``
-    the network's layout (:func:`build_net`)."""
+    the layout the caller built the network in (:func:`build_net`), given by
+    every caller so that no default can misreport it."""
     n, e = fitted["n"], setting.last_epoch
     curve = fitted["curve"][k]
     return {
@@ -356,7 +358,7 @@ def train_arch(
         device,
         1,
         t_load,
-        "channels_last" if channels_last else "contiguous",
+        memory_format="channels_last" if channels_last else "contiguous",
     )
     if return_steps:
         row["step_losses"] = fitted["step_losses"][0]

@@ -6,7 +6,8 @@ error, every image decodes, every internal link resolves, no cell raised.
 Built from the committed results (numbers, summary, figures) plus one notebook
 executed at smoke size (00_data_check, ~25 s here), so it runs without `make
 reproduce`. The three checks take ~35 s together here (2 busy cores). Skipped
-when Debian's chromium or the [browser] extra is missing (`make chromium`).
+when Debian's chromium or the [browser] extra is missing (`make chromium`),
+or without ../shared (the notebook reads the NATS-Bench data).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ EXECUTED = "00_data_check"
 
 
 @pytest.fixture(scope="module")
-def results_root(tmp_path_factory, chromium):
-    """Committed numbers, summary and key figures, and one executed notebook."""
+def results_root(tmp_path_factory, chromium, shared_dir):
+    """Committed numbers, summary and key figures, and one executed notebook
+    (it reads the NATS-Bench data: skipped without ../shared)."""
     root = tmp_path_factory.mktemp("results")
     for name in notebooks.notebook_names():
         src, dest = RESULTS_DIR / name, root / name

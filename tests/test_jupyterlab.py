@@ -9,7 +9,8 @@ the kernel goes idle, File > Save. Measured here (2 busy cores): server up in
 ~7 s, Run All ~45-55 s with an empty image cache (the decoding bar shows), ~70 s
 for the test; the limit is :data:`RUN_ALL_LIMIT`. The server is stopped at the
 fixture's teardown in every case (the last test shows it on a failing body).
-Skipped without chromium or the [browser] extra.
+Skipped without chromium or the [browser] extra; the Run All test also without
+../shared (the notebook reads the NATS-Bench data).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def _closed(lab) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_run_all_through_the_ui(start_lab, tmp_path):
+def test_run_all_through_the_ui(start_lab, tmp_path, shared_dir):
+    # the notebook reads the NATS-Bench data: skipped without ../shared
     lab = start_lab()
     assert lab.url.startswith("http://127.0.0.1:")
     with browser.browser() as b:

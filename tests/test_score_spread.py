@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from zclib import chunks, scoring, space
+from zclib import chunks, results, scoring, space, stats
 from zclib.exhibits import score_spread as ss
 from zclib.fullspace import jobs as fjobs
 
@@ -137,3 +137,33 @@ def test_ranking_says_which_neighbours_are_within_the_noise():
     assert ss.ranking(tab) == {"x": "a ≈ b > c"}
     tab.loc[2, "hi"] = 0.785  # no longer reaches a's range
     assert ss.ranking(tab) == {"x": "a > b > c"}
+
+
+def test_against_fixed_says_whether_the_range_clears_the_fixed_proxy(
+    shared_dir, tmp_path
+):
+    # a made-up spread of "zico" on the first 30 cells, against #params' real |rho|
+    df = results.with_accuracy(
+        results.load_scores("cifar10", ["params"], 30), "cifar10"
+    )
+    fixed = abs(stats.spearman(df["params"], df["test_acc"])[0])
+
+    def verdict(lo, hi):
+        rho = pd.DataFrame(
+            {
+                "config": ["a", "b"],
+                "proxy": ["zico", "zico"],
+                "spearman": [lo, hi],  # seed 0 first
+                "n_used": [30, 30],
+            }
+        )
+        ss.write(rho, "seeds", "cifar10", out=tmp_path)
+        tab = ss.against_fixed(["cifar10", "cifar100"], "zico", "params", root=tmp_path)
+        assert tab["dataset"].tolist() == ["cifar10"]  # cifar100 not run: left out
+        assert tab["params"].iloc[0] == pytest.approx(fixed)
+        return tab["verdict"].iloc[0]
+
+    assert verdict(fixed + 0.01, fixed + 0.02) == "zico > params"
+    assert verdict(-(fixed + 0.01), fixed + 0.02) == "zico > params"  # |rho|
+    assert verdict(fixed - 0.01, fixed + 0.02) == "within the seed noise"
+    assert verdict(fixed - 0.02, fixed - 0.01) == "params > zico"

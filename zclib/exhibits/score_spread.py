@@ -8,8 +8,9 @@
 
 The **seed spread** of every proxy (issue 16, part 6): ρ with accuracy under three
 weight-initialisation seeds (0, 1, 2, all on batch draw 0) and a second batch draw
-(seed 0 on draw 1) on a 1,000-cell sample per dataset, shown in notebooks 01 and 02
-as an interval beside the single-seed value. Each configuration is a set of
+(seed 0 on draw 1) on a 1,000-cell sample per dataset, shown in notebook 01 as an
+interval beside the single-seed value; notebook 02 asks whether ZiCo's interval lies
+clear of #params (:func:`against_fixed`). Each configuration is a set of
 :class:`zclib.scoring.Scorer` settings (``seed``: the initialisation; ``batch_seed``:
 the minibatches); its scores are computed on the same cells (``zclib.space.sample(n,
 0)``, the first cells of the full-space job's order) and kept resumably under
@@ -284,6 +285,61 @@ def ranking(table: pd.DataFrame) -> dict[str, str]:
             text += (" ≈ " if overlap else " > ") + g.loc[b, "proxy"]
         out[ds] = text
     return out
+
+
+def against_fixed(
+    datasets: Sequence[str],
+    proxy: str,
+    fixed: str,
+    exhibit: str = "seeds",
+    root: str | Path | None = None,
+) -> pd.DataFrame:
+    """Is ``proxy``'s lead over a proxy that no scorer setting moves (``params``,
+    ``flops``) larger than its own seed noise? Notebook 02's question, on the spread's
+    cells; the full table of every proxy is notebook 01's.
+
+    Args:
+        datasets: datasets to show (those not run yet are left out).
+        proxy: a proxy of the spread run (e.g. ``"zico"``).
+        fixed: a deterministic proxy, read from the shipped tables on the same
+            cells (``space.sample(n, 0)``).
+        exhibit, root: see :func:`spread_table`.
+
+    Returns:
+        One row per dataset run: dataset, n, ``proxy``'s |Spearman| at seed 0 and
+        its [lo, hi] over the settings, ``fixed``'s |Spearman|, ``lead`` (seed 0's
+        |ρ| minus ``fixed``'s), ``range`` (hi - lo), and the verdict
+        (``"zico > params"`` when the whole range lies above, ``"params > zico"``
+        when below, ``"within the seed noise"`` otherwise).
+    """
+    rows = []
+    for ds in datasets:
+        iv, n = _abs_interval(exhibit, ds, root)
+        if iv is None or proxy not in iv.index:
+            continue
+        df = results.with_accuracy(results.load_scores(ds, [fixed], n_archs=n), ds)
+        other = abs(stats.spearman(df[fixed], df["test_acc"])[0])
+        lo, hi = iv.loc[proxy, "lo"], iv.loc[proxy, "hi"]
+        if lo > other:
+            verdict = f"{proxy} > {fixed}"
+        elif hi < other:
+            verdict = f"{fixed} > {proxy}"
+        else:
+            verdict = "within the seed noise"
+        rows.append(
+            {
+                "dataset": results.ds_label(ds),
+                "n": n,
+                proxy: iv.loc[proxy, "single"],
+                "lo": lo,
+                "hi": hi,
+                fixed: other,
+                "lead": iv.loc[proxy, "single"] - other,  # at seed 0
+                "range": hi - lo,  # the seed noise
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def figure(table: pd.DataFrame):

@@ -16,7 +16,7 @@ from torch import nn
 from zclib import network, proxies
 from zclib.proxies import epe_nas, meco, zen
 from zclib.proxies.packed import FLOAT32_RTOL
-from zclib.proxies.passes import PatternSet
+from zclib.proxies.passes import PatternSet, _row_ids
 
 GOOD = (
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
@@ -269,6 +269,17 @@ def test_pattern_set_counts_distinct_columns_exactly(n):
     ps.add(b)
     cols = {tuple(c.tolist()) for c in torch.cat([a, b], 1).T}
     assert ps.count() == len(cols)
+
+
+def test_row_ids_equal_exactly_where_rows_are_equal():
+    g = torch.Generator().manual_seed(0)
+    # few values per word: many rows share a first word and differ in a later one
+    words = torch.randint(0, 3, (500, 3), generator=g) * (2**61 - 5)
+    ids, n = _row_ids(words)
+    assert n == torch.unique(words, dim=0).shape[0]
+    same_row = (words[:, None, :] == words[None, :, :]).all(2)
+    assert torch.equal(ids[:, None] == ids[None, :], same_row)
+    assert _row_ids(words[:0])[1] == 0
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Did the proxy pass get slower? An interleaved A/B of an earlier commit and this tree.
 
     python results/checks/speed_ab.py ac1fe1c        # 3 rounds, the six proxies
+    python results/checks/speed_ab.py HEAD~1 3 swap  # rounds, proxies
 
 The earlier commit is checked out in a temporary git worktree; each round times
 ``Scorer(proxies).score(arch)`` on the same 10 cells (``space.sample(10, 0)``, the
@@ -140,7 +141,8 @@ def main(old: str, rounds: int = 3, proxies: str = SIX, threads: int = 2) -> Non
         "scores_max_rel_diff": max_rel,
         "runs": runs,
     }
-    path = ROOT / "results" / "bench" / f"ab_{old_sha}_{new_sha}.json"
+    tag = "" if proxies == SIX else "_" + proxies.replace(",", "-")
+    path = ROOT / "results" / "bench" / f"ab_{old_sha}_{new_sha}{tag}.json"
     path.write_text(json.dumps(res, indent=1) + "\n")
     print(
         f"old {mean['old']:.3f} s/arch, new {mean['new']:.3f} s/arch "
@@ -153,4 +155,8 @@ if __name__ == "__main__":
     if sys.argv[1] == "--one":
         time_archs(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
-        main(sys.argv[1], *(int(a) for a in sys.argv[2:3]))
+        main(
+            sys.argv[1],
+            *(int(a) for a in sys.argv[2:3]),
+            *sys.argv[3:4],  # proxies, comma-separated
+        )

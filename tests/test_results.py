@@ -111,6 +111,30 @@ def test_variant_scores_come_from_their_own_tables(fake_shipped, tmp_path):
     assert scoring.score_archs.variant == "official"
 
 
+def test_a_variant_column_of_the_main_table_is_read_as_that_variant(
+    fake_shipped, tmp_path
+):
+    """The clean tables hold fisher on the reference network as a column
+    (``fisher_foresight``): it serves ``variant="foresight"`` and only that."""
+    main = pd.read_parquet(tmp_path / "nb201_cifar10.parquet")
+    main["fisher_foresight"] = -np.arange(len(main), dtype=float)
+    main.to_parquet(tmp_path / "nb201_cifar10.parquet")
+    assert results.variant_coverage("cifar10", "fisher", "foresight") == len(main)
+    assert results.variant_coverage("cifar10", "fisher", "foresight", seed=1) == 0
+    want = -main.set_index("arch_str").loc[space.sample(4, 0), "index"].to_numpy()
+    df = results.load_scores("cifar10", ["fisher"], n_archs=4, variant="foresight")
+    assert df.attrs["origin"] == "shipped" and not fake_shipped
+    assert list(df["fisher"]) == list(want.astype(float))
+    assert (df["variant"] == "foresight").all()
+    # the official fisher is still the add-on's (and computed where it has gaps)
+    df = results.compute_scores("cifar10", ["fisher"], n_archs=4)
+    assert df["fisher"].iloc[0] == 1.0 and df["fisher"].iloc[3] == 7.0
+    # a proxy the table has no variant column of is computed on that variant
+    df = results.compute_scores("cifar10", ["snip"], n_archs=2, variant="foresight")
+    assert fake_shipped[-1] == (space.sample(2, 0), ["snip"])
+    assert scoring.score_archs.variant == "foresight" and (df["snip"] == 7.0).all()
+
+
 @pytest.mark.parametrize(
     "meta",
     [

@@ -52,7 +52,7 @@ from zclib.fidelity import (  # noqa: F401 (results.compare etc. are the public 
     stand_in_note,
 )
 from zclib.fileio import read_parquet, write_parquet_atomic, write_text_atomic
-from zclib.names import canonical_dataset, score_table_name
+from zclib.names import canonical_dataset, score_table_name, variant_column
 from zclib.paths import RESULTS_DIR
 from zclib.provenance import provenance
 
@@ -77,6 +77,16 @@ SCORE_META = (
 )
 
 
+def main_table(dataset: str) -> Path:
+    """The shipped full-space table of a dataset (its ``.meta.json`` beside it)."""
+    return SCORES_DIR / f"nb201_{canonical_dataset(dataset)}.parquet"
+
+
+def addon_tables(dataset: str) -> list[Path]:
+    """The shipped partial add-on tables :func:`shipped` joins to the main one."""
+    return sorted(SCORES_DIR.glob(f"nb201_{canonical_dataset(dataset)}_*.parquet"))
+
+
 def shipped(dataset: str) -> pd.DataFrame | None:
     """The shipped full-space table of a dataset joined with partial add-on tables.
 
@@ -87,12 +97,12 @@ def shipped(dataset: str) -> pd.DataFrame | None:
     joined (a warning says so).
     """
     ds = canonical_dataset(dataset)
-    main = SCORES_DIR / f"nb201_{ds}.parquet"
+    main = main_table(ds)
     if not main.exists():
         return None
     df = read_parquet(main)
     images = table_stand_in(df, ds)
-    for extra in sorted(SCORES_DIR.glob(f"nb201_{ds}_*.parquet")):
+    for extra in addon_tables(ds):
         add = read_parquet(extra)
         # add-ons exported before they recorded their images were all made on the
         # main table's (the only ImageNet16-120 stand-in of the time)
@@ -175,7 +185,7 @@ def score_stand_in(dataset: str) -> str | None:
     ds = canonical_dataset(dataset)
     if not is_stand_in(ds):
         return ""
-    main = SCORES_DIR / f"nb201_{ds}.parquet"
+    main = main_table(ds)
     if main.exists():
         return _recorded_stand_in(main, main.stat().st_mtime_ns, ds)
     try:
@@ -310,7 +320,9 @@ def _scores(
     names = zp.resolve(proxies)
     archs = space.sample(n_archs, seed)
     images = score_stand_in(ds)  # what every score of ds rests on
-    table = shipped(ds) if use_shipped and variant == "official" else None
+    table = shipped(ds) if use_shipped else None
+    if table is not None and variant != "official":
+        table = _variant_view(table, variant)
     if table is not None and not (
         int(table["seed"].iloc[0]) == seed
         and int(table["batch_size"].iloc[0]) == batch_size
@@ -323,7 +335,9 @@ def _scores(
         have = table.iloc[row.to_numpy()].reset_index(drop=True)
         have.attrs.update(table.attrs)
         # partial add-on columns: archs of this sample they do not cover yet
-        gaps = {p: ~m[row.to_numpy()] for p, m in _COVERED[ds].items() if p in names}
+        if variant == "official":  # (a variant's columns cover the whole table)
+            covered = _COVERED[ds].items()
+            gaps = {p: ~m[row.to_numpy()] for p, m in covered if p in names}
     todo = [p for p in names if have is None or p not in have.columns]
     partial = [p for p, g in gaps.items() if g.any()]
     if have is not None and not todo and not partial:
@@ -390,6 +404,25 @@ def _scores(
         have.attrs, origin="shipped+computed", computed=missing, stand_in_name=images
     )
     return merged
+
+
+def _variant_view(table: pd.DataFrame, variant: str) -> pd.DataFrame | None:
+    """A main table's columns of one network variant (``fisher_foresight``, as
+    :func:`zclib.names.variant_column` names them) under their proxies' names, with
+    the metadata columns; None when it has none."""
+    suffix = f"_{variant}"
+    cols = {
+        c: c[: -len(suffix)]
+        for c in table.columns
+        if c.endswith(suffix) and c[: -len(suffix)] in zp.names()
+    }
+    if not cols:
+        return None
+    keep = ["arch_str", "index", *[c for c in SCORE_META if c in table], *cols]
+    view = table[keep].rename(columns=cols).assign(variant=variant)
+    view.attrs.update(table.attrs, variant=variant)
+    view.attrs["coverage"] = {p: len(view) for p in cols.values()}
+    return view
 
 
 def _missing_message(
@@ -504,9 +537,20 @@ def with_accuracy(scores: pd.DataFrame, dataset: str) -> pd.DataFrame:
 def variant_coverage(
     dataset: str, proxy: str, variant: str, seed: int = 0, batch_size: int = 64
 ) -> int:
-    """Cells the shipped partial table of a network variant holds for one proxy
-    (0 when none is shipped); :func:`load_scores` scores the rest when asked."""
-    f = _variant_table(canonical_dataset(dataset), proxy, seed, batch_size, variant)
+    """Cells the shipped scores of a network variant hold for one proxy: all of
+    them when the main table has the variant's column (``fisher_foresight``), else
+    those of its shipped partial table (0 when none); :func:`load_scores` scores the
+    rest when asked."""
+    ds = canonical_dataset(dataset)
+    main = main_table(ds)
+    if main.exists() and variant_column(proxy, variant) in pq.read_schema(main).names:
+        meta = read_parquet(main, columns=["seed", "batch_size"])
+        if len(meta) and (meta["seed"].iloc[0], meta["batch_size"].iloc[0]) == (
+            seed,
+            batch_size,
+        ):
+            return len(meta)
+    f = _variant_table(ds, proxy, seed, batch_size, variant)
     return len(read_parquet(f, columns=["arch_str"])) if f.exists() else 0
 
 

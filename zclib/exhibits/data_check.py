@@ -121,16 +121,14 @@ def shipped_tables(datasets) -> tuple[pd.DataFrame, pd.DataFrame]:
     absent)."""
     meta_rows, cov_rows = [], []
     for ds in datasets:
-        main = results.SCORES_DIR / f"nb201_{ds}.parquet"
+        main = results.main_table(ds)
         table = results.shipped(ds)
         if table is None:
             meta_rows.append({"dataset": ds, "shipped": False, "file": str(main)})
             continue
         meta_path = main.with_name(main.name + ".meta.json")
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        addons = sorted(
-            p.name for p in results.SCORES_DIR.glob(f"nb201_{ds}_*.parquet")
-        )
+        addons = [p.name for p in results.addon_tables(ds)]
         meta_rows.append(
             {
                 "dataset": ds,

@@ -137,6 +137,7 @@ gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, re
 cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): every dataset's first 1,000 cells (the notebooks' sample, seed 0 of the seed spread), then everything
 	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all,suite --first 1000
 	$(PY) -m zclib.fullspace run --device cpu --workers 2
+	$(PY) -m zclib.fullspace merge
 
 # issue 17's plan (docs/econas_plan.md): setting=cells,... (prefixes of space.sample(n, 0))
 ECONAS_PLAN ?= econas-r8c4e40s20=312

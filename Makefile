@@ -14,7 +14,7 @@ LINTED := zclib tests results/checks notebooks course
 DONE       := results/.done
 NOTEBOOKS  := $(basename $(notdir $(wildcard notebooks/[0-9][0-9]_*.ipynb)))
 SRC        := $(shell find zclib -name '*.py')
-SCORES     := $(wildcard results/scores/*.parquet results/scores/variants/*.parquet)
+SCORES     := $(wildcard results/scores/fp32/*.parquet results/scores/fp32/variants/*.parquet)
 TRAIN      := $(wildcard results/train/*.parquet)
 SPEED      := $(wildcard results/bench/*.json)
 NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS)))
@@ -134,8 +134,9 @@ gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, re
 	    --deadline $(GPU_DEADLINE) --workers $(GPU_WORKERS) $(if $(OUT),--bundle $(OUT)) \
 	    $(GPU_ARGS)
 
-cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): every dataset's first 1,000 cells (the notebooks' sample, seed 0 of the seed spread), then everything
+cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable): every dataset's first 1,000 cells (the notebooks' sample, seed 0 of the seed spread) and 3,000 of fisher_fs (notebook 01's FISHER_N), then everything, then the merged tables
 	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all,suite --first 1000
+	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only fisher_foresight --first 3000
 	$(PY) -m zclib.fullspace run --device cpu --workers 2
 	$(PY) -m zclib.fullspace merge
 

@@ -4,10 +4,10 @@
     .venv/bin/python -m pytest -q -m functional                 # this tier alone
 
 Recomputes the key correlations of notebooks 01 (Spearman table: |ρ| of every
-score but the vote, all cells and top-10%, both targets; fisher and fisher_fs on
-their 3,000 shipped cells), 02 (ZiCo Table 3: Kendall τ and Spearman ρ of every
+score but the vote, all cells and top-10%, both targets; fisher_fs on its 3,000
+shipped cells), 02 (ZiCo Table 3: Kendall τ and Spearman ρ of every
 proxy) and 03 (NASWOT: Pearson, Spearman, Kendall against four accuracies) from
-``results/scores/`` and the benchmark tables, and compares each with the committed
+``results/scores/fp32/`` and the benchmark tables, and compares each with the committed
 ``results/<notebook>/numbers.json`` to 1e-6 (absolute). No scoring, no bootstrap:
 only the point estimates, which are exact functions of the shipped tables. A test
 here fails when a committed number drifts by 1e-4 (checked by
@@ -30,7 +30,7 @@ NB02_PROXIES = (
     "grad_norm",
     "snip",
     "grasp",
-    "fisher_channel",
+    "fisher",
     "synflow",
     "naswot",
     "flops",

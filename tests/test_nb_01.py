@@ -103,7 +103,7 @@ def test_spearman_table_records(smoke_root):
             assert 0 <= r["ci_lo"] <= r["ci_hi"] <= 1
             # the tolerance applies to CIFAR only: ImageNet16-120 images are a stand-in
             assert ("tolerance" in r) is (ds != STAND_IN)
-        for extra in ("valid_acc_12ep", "fisher_channel", "vote", "naswot", "zico"):
+        for extra in ("valid_acc_12ep", "fisher", "vote", "naswot", "zico"):
             for target in ("test_acc", "valid_acc"):
                 assert _finite(by_key[(ds, extra, "all", target)]["value"])
         assert (ds, "valid_acc_12ep", "top10", "test_acc") in by_key

@@ -3,6 +3,7 @@ table."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from zclib import results, verify
@@ -73,3 +74,24 @@ def test_an_unfinished_run_is_verified_from_its_chunks(shared_dir, tmp_path):
     assert len(df) == 4 and df["ok"].all(), df
     with pytest.raises(FileNotFoundError):
         verify.load_table(tmp_path / "none.parquet")
+
+
+def test_a_variant_column_is_recomputed_on_its_network(shared_dir, tmp_path):
+    """``fisher_foresight`` is checked against fisher on the foresight network: the
+    official network's fisher put in that column fails."""
+    from zclib import space
+    from zclib.scoring import score_archs
+
+    archs, path = space.sample(2, seed=0), tmp_path / "t.parquet"
+    kw = dict(batch_size=8, progress=False)
+    score_archs(archs, "ImageNet16-120", "fisher", out=path, **kw)
+    fs = score_archs(archs, "ImageNet16-120", "fisher", variant="foresight", **kw)
+    table = pd.read_parquet(path).assign(fisher_foresight=fs["fisher"].to_numpy())
+    table.to_parquet(path)
+    check = dict(n=2, seed=0, proxies=["fisher"], progress=False, table=path)
+    df = verify.verify("ImageNet16-120", **check)
+    assert sorted(df["proxy"]) == ["fisher"] * 2 + ["fisher_foresight"] * 2
+    assert df["ok"].all(), df
+    table.assign(fisher_foresight=table["fisher"]).to_parquet(path)
+    df = verify.verify("ImageNet16-120", **check)
+    assert not df.loc[df["proxy"] == "fisher_foresight", "ok"].all(), df

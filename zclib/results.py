@@ -56,7 +56,8 @@ from zclib.names import canonical_dataset, score_table_name, variant_column
 from zclib.paths import RESULTS_DIR
 from zclib.provenance import provenance
 
-SCORES_DIR = RESULTS_DIR / "scores"
+# the shipped tables: the clean fp32 full-space tables of zclib.fullspace (issue 14)
+SCORES_DIR = RESULTS_DIR / "scores" / "fp32"
 CACHE_DIR = RESULTS_DIR / "cache" / "scores"
 VARIANTS_DIR = SCORES_DIR / "variants"  # partial tables of non-official networks
 _COVERED: dict[str, dict[str, np.ndarray]] = {}  # see shipped()
@@ -592,7 +593,7 @@ def export_partial(
     if not len(rows):
         raise FileNotFoundError(f"no finished {proxy} caches for {ds} in {CACHE_DIR}")
     if variant == "official":
-        out = SCORES_DIR / f"nb201_{ds}_{proxy}.parquet"
+        out = main_table(ds).with_name(f"nb201_{ds}_{proxy}.parquet")
     else:
         out = _variant_table(ds, proxy, seed, batch_size, variant)
     write_parquet_atomic(rows.reset_index().assign(stand_in_name=images), out)

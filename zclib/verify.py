@@ -22,15 +22,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zclib import chunks, results
+from zclib import chunks, network, results
 from zclib.fileio import read_parquet
-from zclib.names import DATASETS
+from zclib.names import DATASETS, variant_column
 from zclib.scoring import score_archs
 from zclib.stats import spearman
 
-# Measured CPU (2.13, fp32) vs the shipped H100 tables (2.11+cu130, cuDNN convolutions
-# in TF32, PyTorch's default then): see results/scores/README.md. grasp, a signed sum
-# of -w*Hg terms, is the most sensitive; a ReLU code flip moves naswot by ~1e-6.
+# Set from measured CPU (2.13, fp32) vs the H100 tables shipped until 2026-12-03
+# (2.11+cu130, cuDNN convolutions in TF32, PyTorch's default then; results/scores/
+# README.md); the clean fp32 tables agree far closer (fp32/verify*.json). grasp, a
+# signed sum of -w*Hg terms, is the most sensitive; a ReLU code flip moves naswot
+# by ~1e-6. A variant's column (fisher_foresight) is held to its proxy's tolerance.
 RTOL = {
     "grad_norm": 0.05,
     "snip": 0.05,
@@ -88,7 +90,8 @@ def verify(
     table: str | Path | None = None,
 ) -> pd.DataFrame:
     """Recompute ``n`` random architectures of a score table; one row per (arch,
-    proxy).
+    column): every proxy column, and a network variant's (``fisher_foresight``,
+    recomputed on that network).
 
     Scored on the images the table records (for ImageNet16-120 the stand-in it was
     made from, which need not be the one data discovery prefers now).
@@ -107,32 +110,54 @@ def verify(
             f"no shipped scores for {dataset} in {results.SCORES_DIR}"
         )
     meta = table.iloc[0]
-    names = [p for p in (proxies or RTOL) if p in table.columns]
-    have = table.dropna(
-        subset=[c for c in names if table.attrs["coverage"].get(c) == len(table)]
-    )
+    wanted = list(proxies or RTOL)
+    # column -> proxy, per network variant: the table's own, and a variant's columns
+    # (``fisher_foresight``: fisher on the foresight network, zclib.names)
+    groups = {meta["variant"]: {p: p for p in wanted if p in table.columns}}
+    for v in network.VARIANTS:
+        cols = {variant_column(p, v): p for p in wanted if v != meta["variant"]}
+        cols = {c: p for c, p in cols.items() if c in table.columns}
+        if cols:
+            groups[v] = cols
+    full = [
+        c
+        for cols in groups.values()
+        for c in cols
+        if table.attrs["coverage"].get(c) == len(table)
+    ]
+    have = table.dropna(subset=full)
     rng = np.random.default_rng(seed)
     pick = have.iloc[rng.choice(len(have), size=min(n, len(have)), replace=False)]
     archs = list(pick["arch_str"])
-    rec = score_archs(
-        archs,
-        dataset,
-        names,
-        seed=int(meta["seed"]),
-        batch_size=int(meta["batch_size"]),
-        variant=meta["variant"],
-        norm=meta["norm"],
-        stand_in=results.table_stand_in(table, dataset),  # the table's own images
-        progress=progress,
-    )
-    rows = []
     ship = table.set_index("arch_str")
+    rows = []
+    for variant, cols in groups.items():
+        rec = score_archs(
+            archs,
+            dataset,
+            sorted(set(cols.values())),
+            seed=int(meta["seed"]),
+            batch_size=int(meta["batch_size"]),
+            variant=variant,
+            norm=meta["norm"],
+            stand_in=results.table_stand_in(table, dataset),  # the table's own images
+            progress=progress,
+        )
+        rows += _compared(dataset, rec, ship, cols)
+    return pd.DataFrame(rows)
+
+
+def _compared(
+    dataset: str, rec: pd.DataFrame, ship: pd.DataFrame, cols: dict[str, str]
+) -> list[dict]:
+    """One row per (recomputed arch, table column) with the column's tolerance."""
+    rows = []
     for _, r in rec.iterrows():
-        for p in names:
-            a, b = r[p], ship.at[r["arch_str"], p]
+        for c, p in cols.items():
+            a, b = r[p], ship.at[r["arch_str"], c]
             if pd.isna(b):
                 continue  # not covered by a partial table
-            col = ship[p].dropna()
+            col = ship[c].dropna()
             tol = RTOL[p] * abs(b) + ATOL_IQR.get(p, 0.0) * float(
                 col.quantile(0.75) - col.quantile(0.25)
             )
@@ -142,7 +167,7 @@ def verify(
                 {
                     "dataset": dataset,
                     "arch_str": r["arch_str"],
-                    "proxy": p,
+                    "proxy": c,
                     "shipped": b,
                     "recomputed": a,
                     "abs_diff": diff,
@@ -155,7 +180,7 @@ def verify(
                     "ok": bool(both_nan or diff <= tol),
                 }
             )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def rank_agreement(rows: pd.DataFrame) -> float:
@@ -176,9 +201,7 @@ def _arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="verify this table (a file, or an unfinished run's --out path: its "
         "finished chunks) instead of the shipped one; one dataset",
     )
-    ap.add_argument(
-        "--out", default=str(results.RESULTS_DIR / "scores" / "verify.json")
-    )
+    ap.add_argument("--out", default=str(results.SCORES_DIR / "verify.json"))
     return ap
 
 

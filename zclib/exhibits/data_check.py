@@ -197,14 +197,13 @@ def table_issues(meta_df: pd.DataFrame, cov: pd.DataFrame) -> str:
         if c.get("fisher", 0) < r["rows"]:
             issues.setdefault(
                 "the reference **`fisher` is not shipped for the full space**; "
-                "notebook 01 reads it for a sample (`fisher_channel`, shipped, is a "
-                "variant without the fan-in broadcast); shipped fisher scores",
+                "shipped fisher scores",
                 [],
             ).append(f"{ds} {c.get('fisher', 0):,} of {r['rows']:,}")
         if r.get("tf32"):
             issues.setdefault(
-                "scored with **TF32** convolutions on the GPU (see "
-                "results/scores/README.md for the agreement with fp32)",
+                "scored with **TF32** convolutions on the GPU (not fp32: "
+                "`make verify-scores` says how far off)",
                 [],
             ).append(ds)
         if str(r["git_commit"]) in ("HEAD", "unknown", "None"):
@@ -285,7 +284,7 @@ def records(datasets, img, tables, archs, sample, meta_df, cov) -> list[dict]:
                     **base,
                     "metric": "shipped_score_rows",
                     "value": meta_df.loc[ds, "rows"],
-                    "note": "rows of results/scores/nb201_<dataset>.parquet",
+                    "note": "rows of results/scores/fp32/nb201_<dataset>.parquet",
                 }
             )
             rows.append(

@@ -5,9 +5,11 @@
     corr = ex.correlations(tabs, fish, top_frac=0.1, n_boot=1000, seed=0)
     cmp = ex.versus_published(corr, pub_wide, tolerance=0.03)
 
-``tabs[ds]``: the shipped scores of every proxy (+ the Copeland ``vote``) joined with
-the benchmark accuracies; ``fish[ds]``: reference ``fisher`` and ``fisher_fs`` (fisher
-on the foresight network variant) over the first ``fisher_n`` cells of the sample.
+``tabs[ds]``: the shipped scores of every proxy (the clean fp32 full-space tables,
+reference ``fisher`` included, + the Copeland ``vote``) joined with the benchmark
+accuracies; ``fish[ds]``: ``fisher_fs`` (fisher on the foresight network variant)
+over the first ``fisher_n`` cells of the sample, from the full-space job's
+``fisher_foresight`` chunks (:func:`fisher_scores`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import numpy as np
 import pandas as pd
 
 from zclib import data, plotting, proxies, results, stats
+from zclib.fullspace import jobs as fjobs
+from zclib.fullspace import merge as fmerge
 
 PAPER = list(proxies.ABDELFATTAH)  # grad_norm, snip, grasp, fisher, synflow, jacob_cov
 SHIPPED = [
     "grad_norm",
     "snip",
     "grasp",
-    "fisher_channel",
+    "fisher",
     "synflow",
     "jacob_cov",
     "naswot",
@@ -30,12 +34,12 @@ SHIPPED = [
     "params",
     "flops",
 ]  # columns of the shipped tables
-FISH = ["fisher", "fisher_fs"]  # scored over the fisher sample only
+FISH = ["fisher_fs"]  # scored over the fisher sample only
+FS_JOB = "fisher_foresight"  # the full-space job (and column) fisher_fs comes from
 # every score correlated, in table order
 SCORES = PAPER + [
     "fisher_fs",
     "vote",
-    "fisher_channel",
     "naswot",
     "zico",
     "params",
@@ -44,7 +48,6 @@ SCORES = PAPER + [
 ]
 LABELS = {
     **plotting.PROXY_LABELS,
-    "fisher_channel": "fisher_channel (variant)",
     "fisher_fs": "fisher (foresight network)",
     "vote": "vote (Copeland score)",
     "valid_acc_12ep": "12-epoch valid acc",
@@ -59,13 +62,9 @@ TARGET_NOTE = {
     "model, but its validation split, not its test split)",
 }
 SCORE_NOTE = {
-    "fisher": "reference fisher scored on CPU for a seeded sample of {n} cells "
-    "(official network; not shipped for the full space)",
     "fisher_fs": "fisher on the foresight network variant (the reference code's: conv "
-    "bias, affine-free cell BN), same {n} sampled cells; compared with the published "
-    "fisher",
-    "fisher_channel": "variant: per-channel fisher saliency without the reference's "
-    "fan-in broadcast; full space, shipped",
+    "bias, affine-free cell BN), over the first {n} cells of the sample; compared "
+    "with the published fisher",
     "vote": "Spearman of stats.vote_score (Copeland score of the synflow/jacob_cov/"
     "snip majority), not the paper's pairwise statistic",
     "valid_acc_12ep": "conventional reduced-training proxy: the benchmark's 12-epoch "
@@ -84,17 +83,34 @@ def checked(ds: str, target: str) -> bool:
     return not results.is_stand_in(ds) and compared(ds, target)
 
 
+def fisher_size(fisher_n: int | None, n_archs: int | None) -> int | None:
+    """Cells of the fisher sample: ``fisher_n`` (None: ``n_archs``), at most
+    ``n_archs`` (None: the whole space)."""
+    if fisher_n is None:
+        return n_archs
+    return fisher_n if n_archs is None else min(fisher_n, n_archs)
+
+
 def fisher_scores(
-    ds: str, n_archs: int | None, fisher_n: int, seed: int = 0
+    ds: str, n_archs: int | None, fisher_n: int | None, seed: int = 0
 ) -> pd.DataFrame:
-    """fisher on the official and on the foresight network, with accuracies: all
-    ``n_archs`` cells if shipped in full, else the first ``fisher_n`` of the sample."""
-    table = results.shipped(ds)
-    full = table is not None and table.attrs["coverage"].get("fisher", 0) == len(table)
-    n = n_archs if full else min(n_archs or fisher_n, fisher_n)
-    df = results.load_scores(ds, ["fisher"], n_archs=n, seed=seed)
-    fs = results.load_scores(ds, ["fisher"], n_archs=n, seed=seed, variant="foresight")
-    df = df[["arch_str", "index", "fisher"]].assign(fisher_fs=fs["fisher"].to_numpy())
+    """fisher on the foresight network (``fisher_fs``) with accuracies, over the first
+    :func:`fisher_size` cells of the sample.
+
+    Seed 0 (the full-space job's) is read from the ``fisher_foresight`` job's chunks
+    (:func:`zclib.fullspace.merge.read_prefix`: they may still be filling; it says how
+    to make missing ones); another seed from :func:`zclib.results.load_scores`
+    (caches, else the call that scores them).
+    """
+    n = fisher_size(fisher_n, n_archs)
+    if seed == fjobs.SEED:
+        job = next(j for j in fjobs.plan([ds]) if j.name == FS_JOB)
+        fs = fmerge.read_prefix(job, n or fjobs.N_ARCHS)
+    else:
+        fs = results.load_scores(
+            ds, ["fisher"], n_archs=n, seed=seed, variant="foresight"
+        )
+    df = fs[["arch_str", "index"]].assign(fisher_fs=fs["fisher"].to_numpy())
     out = results.with_accuracy(df, ds)
     # plain frame: attrs holding arrays (coverage masks) break pandas merges
     out.attrs = {}
@@ -102,7 +118,7 @@ def fisher_scores(
 
 
 def load(
-    datasets, n_archs: int | None, fisher_n: int, seed: int = 0
+    datasets, n_archs: int | None, fisher_n: int | None, seed: int = 0
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """(tabs, fish) per dataset: shipped scores + vote + accuracies, and the fisher
     sample (:func:`fisher_scores`)."""

@@ -133,7 +133,7 @@ def published_figure(
     )
     fig.suptitle(
         "Abdelfattah et al. 2021, NB201 Spearman table: reproduced vs "
-        f"published (fisher: {n_fisher:,} sampled cells)",
+        f"published (fisher on the foresight network: {n_fisher:,} cells)",
         y=1.02,
     )
     fig.tight_layout()

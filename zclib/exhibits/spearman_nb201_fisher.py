@@ -1,5 +1,6 @@
-"""Notebook 01's fisher checks: the sample fisher is scored on, and the reference
-network's fisher over the whole space where its shipped table covers every cell.
+"""Notebook 01's fisher checks: the sample fisher on the reference network
+(``fisher_fs``) is read on, and that fisher over the whole space where the shipped
+table has its column for every cell.
 
     from zclib.exhibits import spearman_nb201_fisher as fx
     fx.fisher_sample_effect(tabs, fish, corr)   # |rho| on the fisher cells vs all
@@ -15,8 +16,9 @@ from zclib.exhibits.spearman_nb201 import EXPERIMENT, FISH, TARGETS, abs_ci, che
 
 
 def fisher_sample_effect(tabs, fish, corr: pd.DataFrame) -> pd.DataFrame:
-    """|ρ| vs test accuracy of fisher and a few others over exactly the fisher cells,
-    beside their value over all loaded cells."""
+    """|ρ| vs test accuracy of fisher_fs and a few others (the official network's
+    fisher among them) over exactly the fisher_fs cells, beside their value over all
+    loaded cells."""
     allc = corr[corr["subset"] == "all"].set_index(["dataset", "target", "proxy"])
     rows = []
     for ds, tab in tabs.items():
@@ -26,7 +28,7 @@ def fisher_sample_effect(tabs, fish, corr: pd.DataFrame) -> pd.DataFrame:
         sub = sub.merge(fish[ds][["arch_str", *FISH]], on="arch_str")
         y = sub["test_acc"].to_numpy(dtype=float)
         on_sample = stats.correlation_table(
-            sub, y, [*FISH, "fisher_channel", "synflow", "snip"]
+            sub, y, [*FISH, "fisher", "synflow", "snip"]
         )
         for r in on_sample.itertuples():
             full = allc.loc[(ds, "test_acc", r.proxy)]

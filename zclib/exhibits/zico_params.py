@@ -1,12 +1,12 @@
 """Notebook 02: ZiCo vs #params on NATS-Bench-TSS (Li et al. 2023, Table 3).
 
     from zclib.exhibits import zico_params as ex
-    data, fisher = ex.load(["cifar10"], n_archs=None, fisher_n=0, seed=0)
-    corr = ex.correlations(data, fisher)         # ours beside the published values
+    data = ex.load(["cifar10"], n_archs=None, seed=0)
+    corr = ex.correlations(data)                 # ours beside the published values
     pb = ex.paired_bootstraps(data, n_boot=1000, seed=0, ci=0.95)
 
-``data[ds]``: shipped scores of :data:`PROXIES` with the benchmark accuracies;
-``fisher[ds]``: the reference fisher on the first ``fisher_n`` cells (empty when 0).
+``data[ds]``: shipped scores of :data:`PROXIES` (the clean fp32 full-space tables,
+the reference fisher included) with the benchmark accuracies.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import pandas as pd
 from zclib import plotting, reference, results, stats
 from zclib.results import ds_label
 
-# our columns, in the order of the paper's table (fisher_channel is the shipped variant)
+# our columns, in the order of the paper's table
 PROXIES = [
     "grad_norm",
     "snip",
     "grasp",
-    "fisher_channel",
+    "fisher",
     "synflow",
     "naswot",
     "flops",
@@ -45,35 +45,21 @@ FIGURE_ORDER = [
     "grad_norm",
     "grasp",
     "fisher",
-    "fisher_channel",
     "jacob_cov",
 ]
 
 
-def fisher_size(fisher_n: int | None, n_archs: int | None) -> int | None:
-    """Cells of the reference fisher: ``fisher_n`` (None: ``n_archs``), at most
-    ``n_archs``."""
-    if fisher_n is None:
-        return n_archs
-    return fisher_n if n_archs is None else min(fisher_n, n_archs)
+def load(datasets, n_archs: int | None, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Per dataset, the shipped scores of :data:`PROXIES` with the accuracies."""
+    return {
+        ds: results.with_accuracy(
+            results.load_scores(ds, PROXIES, n_archs=n_archs, seed=seed), ds
+        )
+        for ds in datasets
+    }
 
 
-def load(
-    datasets, n_archs: int | None, fisher_n: int | None, seed: int = 0
-) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """(data, fisher) per dataset, read from the shipped tables."""
-    data, fisher = {}, {}
-    n_fisher = fisher_size(fisher_n, n_archs)
-    for ds in datasets:
-        s = results.load_scores(ds, PROXIES, n_archs=n_archs, seed=seed)
-        data[ds] = results.with_accuracy(s, ds)
-        if n_fisher != 0:
-            f = results.load_scores(ds, ["fisher"], n_archs=n_fisher, seed=seed)
-            fisher[ds] = results.with_accuracy(f, ds)
-    return data, fisher
-
-
-def provenance(data, fisher) -> pd.DataFrame:
+def provenance(data) -> pd.DataFrame:
     """Where the scores came from and their NaN counts (columns with any)."""
     prov = pd.DataFrame(
         [
@@ -84,7 +70,6 @@ def provenance(data, fisher) -> pd.DataFrame:
                 "seed": results.distinct(df, "seed"),
                 "batch": results.distinct(df, "batch_size"),
                 "device": results.distinct(df, "device"),
-                "fisher archs": len(fisher[ds]) if ds in fisher else 0,
                 **{f"NaN {p}": int(df[p].isna().sum()) for p in PROXIES},
             }
             for ds, df in data.items()
@@ -93,19 +78,17 @@ def provenance(data, fisher) -> pd.DataFrame:
     return prov.loc[:, (prov != 0).any()]
 
 
-def correlations(data, fisher) -> pd.DataFrame:
+def correlations(data) -> pd.DataFrame:
     """Kendall τ and Spearman ρ of every proxy per (dataset, accuracy), with the
     published value (set against test_acc only) and Δ = ours - published."""
-    parts = [(data, PROXIES)] + ([(fisher, ["fisher"])] if fisher else [])
     rows = []
-    for source, proxies in parts:
-        for ds, df in source.items():
-            for acc in ACCS:
-                for metric, method in METRICS.items():
-                    t = stats.correlation_table(
-                        df, df[acc].to_numpy(), proxies, method=method
-                    )
-                    rows.append(t.assign(dataset=ds, accuracy=acc, metric=metric))
+    for ds, df in data.items():
+        for acc in ACCS:
+            for metric, method in METRICS.items():
+                t = stats.correlation_table(
+                    df, df[acc].to_numpy(), PROXIES, method=method
+                )
+                rows.append(t.assign(dataset=ds, accuracy=acc, metric=metric))
     corr = pd.concat(rows, ignore_index=True).rename(columns={"rho": "ours"})
     corr = corr.merge(published(), on=["dataset", "metric", "proxy"], how="left")
     corr.loc[corr["accuracy"] != "test_acc", "published"] = np.nan  # vs test_acc
@@ -121,28 +104,11 @@ def published() -> pd.DataFrame:
     )
 
 
-def row_label(p: str, fisher_n: int | None, have_fisher: bool) -> str:
-    if p == "fisher":
-        if not have_fisher:
-            return "fisher (not scored)"
-        return f"fisher (n={fisher_n:,} sample)"
-    if p == "fisher_channel":
-        return "fisher_channel (variant)"
-    return plotting.PROXY_LABELS.get(p, p)
-
-
-def paper_layout(
-    corr: pd.DataFrame, metric: str, datasets, fisher_n: int | None, have_fisher: bool
-) -> pd.DataFrame:
-    """The paper's rows in its order (our extras after their relatives); per
+def paper_layout(corr: pd.DataFrame, metric: str, datasets) -> pd.DataFrame:
+    """The paper's rows in its order (jacob_cov, not in the paper, last); per
     dataset: paper, ours test, Δ, ours valid."""
     wide = reference.published_wide(SOURCE, EXHIBIT, metric=metric)
-    order = []
-    for m in wide.index:
-        order.append(m)
-        if m == "fisher":
-            order.append("fisher_channel")
-    order.append("jacob_cov")
+    order = [*wide.index, "jacob_cov"]
     c = corr[corr["metric"] == metric]
     ours = c.pivot_table(index="proxy", columns=["dataset", "accuracy"], values="ours")
     cols = {}
@@ -155,7 +121,7 @@ def paper_layout(
         cols[(ds_label(ds), "Δ")] = t.reindex(order) - p.reindex(order)
         cols[(ds_label(ds), "ours valid")] = v.reindex(order)
     table = pd.DataFrame(cols)
-    table.index = [row_label(m, fisher_n, have_fisher) for m in order]
+    table.index = [plotting.PROXY_LABELS.get(m, m) for m in order]
     return table
 
 
@@ -253,10 +219,6 @@ def records(
         has_pub = bool(np.isfinite(r["published"]))
         si = results.is_stand_in(r["dataset"])
         note = results.stand_in_caveat(r["dataset"])
-        if r["proxy"] == "fisher":
-            note += f"reference fisher on a seeded sample of {r['n']} cells. "
-        if r["proxy"] == "fisher_channel":
-            note += "variant of fisher (no fan-in broadcast); not the paper's fisher. "
         if has_pub:
             note += (
                 "paper's accuracy split not stated; ours vs 200-epoch test accuracy."
@@ -313,9 +275,7 @@ def records(
 # -- figures ---------------------------------------------------------------------------
 
 
-def table3_figure(
-    corr: pd.DataFrame, datasets, fisher_n: int | None, have_fisher: bool
-):
+def table3_figure(corr: pd.DataFrame, datasets):
     """Per metric and dataset: paper (open circle), ours vs test (dot) and vs
     valid (triangle) for every proxy."""
     order = [p for p in FIGURE_ORDER if p in set(corr["proxy"])]
@@ -368,7 +328,7 @@ def table3_figure(
                         label="ours, valid" if y == 0 else None,
                     )
             ax.set_yticks(
-                range(len(order)), [row_label(p, fisher_n, have_fisher) for p in order]
+                range(len(order)), [plotting.PROXY_LABELS.get(p, p) for p in order]
             )
             ax.set_title(f"{ds_label(ds)}: {METRIC_LABEL[metric]}", fontsize=11)
             ax.set_xlabel(METRIC_LABEL[metric])

@@ -10,7 +10,7 @@ values pass float32's range):
 * from NATS-Bench (via :func:`zclib.bench.load_table`, CIFAR-10): ``test_acc``
   (200 epochs), ``valid_acc_12ep`` and ``train_time_12ep_s`` (the 12-epoch
   schedule: what a search "trains");
-* from our shipped scores (``results/scores/nb201_cifar10.parquet``, seed 0, batch
+* from our shipped scores (``results/scores/fp32/nb201_cifar10.parquet``, seed 0, batch
   64): ``naswot``, ``synflow``, ``snip``, ``params``.
 
 Size: about 0.5 MB (the issue's limit for the kit's data is 1 MB; tested).
@@ -44,7 +44,9 @@ def make_table() -> pd.DataFrame:
     acc = bench.load_table("cifar10")
     scores = results.shipped("cifar10")
     if scores is None:
-        raise FileNotFoundError("no shipped CIFAR-10 score table under results/scores")
+        raise FileNotFoundError(
+            f"no shipped CIFAR-10 score table in {results.SCORES_DIR}"
+        )
     scores = scores.set_index("index").reindex(acc["index"])
     out = pd.DataFrame({"index": acc["index"].to_numpy(dtype=np.int16)})
     for c in BENCH_COLUMNS:

@@ -167,6 +167,7 @@ def test_variant_coverage_counts_the_shipped_variant_table(tmp_path, monkeypatch
     from zclib import results
 
     monkeypatch.setattr(results, "VARIANTS_DIR", tmp_path)
+    monkeypatch.setattr(results, "SCORES_DIR", tmp_path / "none")  # no main table
     assert results.variant_coverage("cifar100", "fisher", "foresight") == 0
     name = results._cache_name("cifar100", "shipped", 0, 64, ["fisher"], "foresight")
     pd.DataFrame({"arch_str": ["a", "b", "c"], "fisher": [1.0, 2.0, 3.0]}).to_parquet(

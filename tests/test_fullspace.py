@@ -190,6 +190,16 @@ def test_tiny_run_without_tqdm_or_pil_then_unpack_and_merge(batches, tmp_path):
         torch.set_num_threads(threads)
     np.testing.assert_allclose(table["fisher_foresight"], direct["fisher"], rtol=1e-6)
 
+    # a run started again on the merged tables finds nothing to do and leaves them
+    before = (here / f"nb201_{DS}.parquet").read_bytes()
+    again = _run_bare(
+        ["run", "--device", "cpu", "--datasets", DS, "--n", str(N)]
+        + ["--chunk-size", str(CHUNK), "--root", str(here)]
+        + ["--batch-dir", str(batches)]
+    )
+    assert again.returncode == 0, again.stderr
+    assert (here / f"nb201_{DS}.parquet").read_bytes() == before
+
 
 def test_an_unfinished_run_says_so_and_merge_refuses(batches, tmp_path, capsys):
     root = tmp_path / "fp32"

@@ -310,9 +310,11 @@ def score_archs(
     if out is not None and not kept:
         _write_table(df, out)
         write_text_atomic(json.dumps(meta, indent=2, default=str), meta_path)
-    nan_total = sum(meta["nan_counts"].values()) if len(df) else 0
-    if progress and nan_total:
-        print(f"NaN scores: {meta['nan_counts']}", file=sys.stderr)
+    # counted from the rows, not read from the metadata: a merged table's
+    # metadata keeps its counts per job
+    nans = nan_count(df, probe.proxies) if len(df) else {}
+    if progress and sum(nans.values()):
+        print(f"NaN scores: {nans}", file=sys.stderr)
     return df
 
 

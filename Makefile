@@ -21,7 +21,7 @@ NUMBERS    := $(filter-out $(DONE)/99_summary,$(addprefix $(DONE)/,$(NOTEBOOKS))
 
 .PHONY: help env data test test-slow smoke reproduce bench verify-scores lint format \
         cpu-fullspace spread clean-env report check-report test-browser chromium lab gpu-prepare \
-        gpu-fullspace gpu-merge check-reproduce bench-train cpu-econas course grade $(NOTEBOOKS)
+        gpu-fullspace gpu-merge gpu-econas gpu-econas-merge check-reproduce bench-train cpu-econas course grade $(NOTEBOOKS)
 
 help:  ## list targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -126,8 +126,15 @@ GPU_ARGS     ?=
 # the folder a device run's files came back to (gpu-merge: required)
 FROM         ?=
 
-gpu-prepare: $(STAMP)  ## draw the GPU run's batches into data/gpu/ (here, where the images are)
+# issue 17 on a device (docs/econas_plan.md): the EcoNAS runs, packed; no new
+# group after GPU_TRAIN_HOURS (a group in flight finishes: keep it under the limit)
+GPU_ECONAS_PLAN ?= econas-r8c4e40s20=1000
+GPU_TRAIN_PACK  ?= 128
+GPU_TRAIN_HOURS ?= 0.1
+
+gpu-prepare: $(STAMP)  ## draw the GPU run's batches and copy the CIFAR-10 images it trains on into data/gpu/ (here)
 	$(PY) -m zclib.fullspace prepare
+	$(PY) -m zclib.train --prepare data/gpu
 
 gpu-fullspace:  ## on a device: every proxy, 15,625 cells x 3 datasets, fp32, resumable; archives into $OUT
 	PYTHONPATH=. PYTHONUNBUFFERED=1 $(GPU_PY) -m zclib.fullspace run --device cuda \
@@ -150,6 +157,15 @@ spread: $(STAMP)  ## the seed spread of notebooks 01/02 (CPU, ~1 h per dataset, 
 	for ds in cifar10 cifar100 ImageNet16-120; do \
 	    $(PY) -m zclib.exhibits.score_spread seeds --dataset $$ds --n 1000 --workers 2 || exit 1; \
 	done
+
+gpu-econas:  ## on a device: issue 17's EcoNAS runs, GPU_TRAIN_PACK cells per network, resumable; archives into $OUT
+	PYTHONPATH=. PYTHONUNBUFFERED=1 ZCLIB_DATA=data/gpu $(GPU_PY) -m zclib.train --device cuda \
+	    --plan $(GPU_ECONAS_PLAN) --pack $(GPU_TRAIN_PACK) --block $(GPU_TRAIN_PACK) \
+	    --hours $(GPU_TRAIN_HOURS) $(if $(OUT),--bundle $(OUT))
+
+gpu-econas-merge: $(STAMP)  ## add the runs a device run returned (FROM=folder), write results/train/econas_ref_cifar10 tables
+	$(if $(FROM),,$(error give FROM=<the folder the device run's files came back to>))
+	$(PY) -m zclib train-job --unpack $(FROM)
 
 gpu-merge: $(STAMP)  ## add the chunks a device run returned (FROM=folder), write results/scores/fp32 tables
 	$(if $(FROM),,$(error give FROM=<the folder the device run's files came back to>))

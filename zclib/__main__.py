@@ -34,13 +34,13 @@ import pickle
 import sys
 
 from zclib import cluster, commands, notebooks, report, scoring, speed, train, verify
+from zclib.cliutil import USER_MISTAKES, run_command
 
 # Modules with add_cli(sub), in the order their commands are listed in --help.
 COMMANDS = (commands, scoring, speed, train, notebooks, report, verify)
 # What a user's mistake raises: bad values, missing files, a refused dataset pickle.
 USER_ERRORS = (
-    ValueError,
-    FileNotFoundError,
+    *USER_MISTAKES,
     pickle.UnpicklingError,
     notebooks.MissingExtraError,
     cluster.MissingDaskError,
@@ -58,12 +58,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m zclib`` and the ``zclib`` script."""
-    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return args.func(args)
-    except USER_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(
+        parser().parse_args(sys.argv[1:] if argv is None else argv), USER_ERRORS
+    )
 
 
 if __name__ == "__main__":

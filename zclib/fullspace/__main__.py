@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from zclib.cliutil import run_command
 from zclib.fullspace import bundle, jobs, merge, run
 from zclib.provenance import portable_path
 
@@ -165,12 +166,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m zclib.fullspace``."""
-    args = parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(parser().parse_args(argv))
 
 
 if __name__ == "__main__":

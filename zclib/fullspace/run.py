@@ -10,7 +10,7 @@ job's, an earlier device run's) are not scored again. TF32 is off
 (:class:`zclib.scoring.Scorer`). With ``deadline_s`` no chunk is started after
 that many seconds: the run then stops, says what is left and a second call
 finishes it. With ``bundle_dir`` the finished chunks are also kept there as one
-archive per dataset (:class:`zclib.fullspace.bundle.Bundler`), rewritten every
+archive per dataset (:func:`zclib.fullspace.bundle.bundler`), rewritten every
 30 s, so a run killed at its time limit still returns what it finished.
 
 Every job's parts folder this run scored cells in gets a record of the run
@@ -37,7 +37,7 @@ from zclib import chunks, scoring
 from zclib.data import predrawn
 from zclib.fileio import write_text_atomic
 from zclib.fullspace import jobs as fjobs
-from zclib.fullspace.bundle import Bundler
+from zclib.fullspace.bundle import bundler as make_bundler
 from zclib.paths import PROJECT_ROOT
 from zclib.provenance import git_commit, portable_path
 
@@ -131,7 +131,7 @@ def run(
         }
     record["jobs"] = []
     stamp = record["started_utc"].replace("-", "").replace(":", "")
-    bundler = Bundler(root, plan, bundle_dir).start() if bundle_dir else None
+    bundler = make_bundler(root, plan, bundle_dir).start() if bundle_dir else None
     archs = fjobs.archs(n_archs)
     previous = signal.signal(signal.SIGTERM, _exit_on_term)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -124,6 +125,30 @@ def add_cli(sub) -> None:
         + ",".join(f"{k}={v}" for k, v in job.PLAN.items())
         + ")",
     )
+    j.add_argument(
+        "--block",
+        type=int,
+        default=job.BLOCK,
+        help="cells per block: every setting of a block before the next (a GPU: "
+        "the pack size)",
+    )
+    j.add_argument(
+        "--bundle",
+        default=None,
+        help="keep an archive of the runs here, rewritten as they finish "
+        "(a device run's $OUT)",
+    )
+    j.add_argument(
+        "--unpack",
+        default=None,
+        help="only add the runs of a device run's archive (the file or the folder "
+        "it came back to), then write the tables",
+    )
+    j.add_argument(
+        "--prepare",
+        default=None,
+        help="only copy the CIFAR-10 images to this folder for a device run",
+    )
     j.add_argument("--merge", action="store_true", help="only write the tables")
     j.add_argument(
         "--pilot", action="store_true", help="only estimate CPU s per cell (JSON)"
@@ -137,7 +162,17 @@ def _cmd_job(args: argparse.Namespace) -> int:
         for row in job.pilot(seed=args.seed):
             print(json.dumps(row), flush=True)
         return 0
-    if not args.merge:
+    if args.prepare:
+        print(f"copied {job.prepare(args.prepare)}")
+        return 0
+    if args.unpack:
+        found = Path(args.unpack)
+        archives = [found / job.archive_name(args.out)] if found.is_dir() else [found]
+        if not archives[0].is_file():
+            raise FileNotFoundError(f"no {archives[0]}")
+        for folder, counts in job.unpack(archives, args.out).items():
+            print(f"{folder}: {counts}")
+    elif not args.merge:
         plan = None
         if args.plan:
             plan = {k: int(v) for k, v in (p.split("=") for p in args.plan.split(","))}
@@ -150,6 +185,8 @@ def _cmd_job(args: argparse.Namespace) -> int:
             hours=args.hours,
             device=args.device,
             workers=args.workers,
+            block=args.block,
+            bundle_dir=args.bundle,
         )
         new = 0 if not len(df) else int((~df["cached"].astype(bool)).sum())
         print(f"trained {new} runs now; {len(df)} requested so far")

@@ -3,6 +3,9 @@
     python -m zclib train-job --hours 6 --workers 2 --threads 1  # resumes; CPU
     python -m zclib train-job --merge                          # fold parts, tables
     python -m zclib train-job --pilot                          # s/cell estimate
+    PYTHONPATH=. python3 -m zclib train-job --device cuda --pack 256 --block 256 \
+        --hours 0.12 --bundle "$OUT"                 # on a device (make gpu-econas)
+    python -m zclib train-job --unpack FOLDER        # here: add what it brought back
 
 Cells: ``space.sample(n, seed)``. Settings (:data:`PLAN`): the reference recipe
 ``econas-r8c4e40`` (the paper's EcoNAS point) on the first ``n`` cells and the
@@ -22,24 +25,33 @@ and provenance column (zclib version, commit, dirty flag, torch version, date,
 load average; see :func:`zclib.train.sweep`), and ``<out stem>_acc.csv``: index,
 arch, setting, ``acc_e<E>`` per recorded epoch, CPU seconds and FLOPs, the
 compact table the notebook reads; ``<out stem>_acc.json`` its provenance.
+
+On a device machine only ``$OUT`` comes back: ``bundle_dir`` keeps there one
+archive, ``<out stem>.tar.gz`` (:func:`archive_name`: the parts folder's
+``run.json`` and runs), rewritten every 30 s and at the end
+(:class:`zclib.carry.Bundler`); here :func:`unpack` adds its runs to the parts
+folder (a run already here is kept) and :func:`write_tables` merges. A run's key
+does not name its device: the rows' ``device`` column does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from zclib import space
+from zclib import carry, chunks, space
 from zclib.fileio import write_text_atomic
 from zclib.paths import RESULTS_DIR
 from zclib.provenance import portable_path, provenance
 from zclib.train.loop import train_arch
 from zclib.train.packed import train_packed
-from zclib.train.runs import load_table, merge, sweep
+from zclib.train.runs import load_table, merge, parts_dir, sweep
 from zclib.train.setting import Setting
 from zclib.train.tensors import split_tensors
 
@@ -78,6 +90,7 @@ def run_job(
     block: int = BLOCK,
     progress: bool = True,
     workers: int = 1,
+    bundle_dir: str | Path | None = None,
     **overrides,
 ) -> pd.DataFrame:
     """Train what the plan still lacks, block by block; returns this call's rows.
@@ -98,6 +111,8 @@ def run_job(
         workers: runs trained at once, one process each (> 1: a local Dask
             cluster, the ``[dask]`` extra; needs ``pack`` 1). On the 2-core CPU
             one cell per core is the fastest way (docs/econas_plan.md).
+        bundle_dir: keep :func:`archive_name` there, rewritten as runs finish
+            (a device run's ``$OUT``); None: none.
         **overrides: Setting fields applied to every setting (tiny test runs:
             ``fraction=0.01``, ``N=1``).
 
@@ -109,29 +124,88 @@ def run_job(
     deadline = None if hours is None else time.monotonic() + 3600 * hours
     archs = space.sample(max(plan.values()), seed)
     frames = []
-    for lo, hi, names in blocks(plan, block):
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        settings = [Setting.parse(s, **overrides) for s in names]
-        for s, name in zip(settings, names, strict=True):
-            cells = archs[lo : min(hi, plan[name])]
-            frames.append(
-                sweep(
-                    cells,
-                    [s],
-                    seeds=[seed],
-                    out=out,
-                    device=device,
-                    threads=threads,
-                    eval_epochs=[e for e in eval_epochs if e <= s.last_epoch],
-                    progress=progress,
-                    pack=pack,
-                    deadline=deadline,
-                    backend="dask" if workers > 1 else "pool",
-                    workers=workers,
+    folder = parts_dir(out)
+    bundler = (
+        None
+        if bundle_dir is None
+        else carry.Bundler(
+            Path(out).parent, {archive_name(out): lambda: _carried(folder)}, bundle_dir
+        ).start()
+    )
+    try:
+        for lo, hi, names in blocks(plan, block):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            for name in names:
+                s = Setting.parse(name, **overrides)
+                frames.append(
+                    sweep(
+                        archs[lo : min(hi, plan[name])],
+                        [s],
+                        seeds=[seed],
+                        out=out,
+                        device=device,
+                        threads=threads,
+                        eval_epochs=[e for e in eval_epochs if e <= s.last_epoch],
+                        progress=progress,
+                        pack=pack,
+                        deadline=deadline,
+                        backend="dask" if workers > 1 else "pool",
+                        workers=workers,
+                    )
                 )
-            )
+    finally:
+        if bundler is not None:
+            bundler.stop()
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def archive_name(out: str | Path = OUT) -> str:
+    """The device run's archive of ``out``'s parts: ``<out stem>.tar.gz``."""
+    return Path(out).stem + ".tar.gz"
+
+
+def _member(out: str | Path) -> re.Pattern:
+    """What an archive of ``out``'s parts may hold (names relative to its folder)."""
+    name = re.escape(parts_dir(out).name)
+    return re.compile(rf"{name}/(run\.json|[0-9a-f]{{16}}\.parquet)")
+
+
+def _carried(folder: Path) -> list[Path]:
+    """The files of a parts folder an archive carries: run.json and the runs."""
+    if not folder.is_dir():
+        return []
+    guard = [folder / chunks.GUARD] if (folder / chunks.GUARD).exists() else []
+    return guard + sorted(folder.glob(f"*{chunks.SUFFIX}"))
+
+
+def prepare(dest: str | Path) -> Path:
+    """Copy the CIFAR-10 images the job trains on to ``dest/cifar10/`` for a device
+    run (``ZCLIB_DATA=dest`` there). Only the JPEG archive travels (19.4 MB in
+    ``../shared/data``): the official pickles or a decoded folder are over the
+    64 MiB a device call may carry (ValueError)."""
+    import shutil
+
+    from zclib.data.sources import find_source
+
+    src = find_source("cifar10")
+    if src.format != "image-tar":
+        raise ValueError(
+            f"CIFAR-10 found as {src.format} at {src.path}: a device run carries "
+            "only cifar10-images.tar.gz (the official pickles are over the 64 MiB "
+            "a call may carry); point $ZCLIB_DATA at the folder that holds the tar"
+        )
+    target = Path(dest) / "cifar10" / "cifar10-images.tar.gz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src.path, target)
+    return target
+
+
+def unpack(archives: Sequence[str | Path], out: str | Path = OUT) -> dict[str, dict]:
+    """Add the runs of device-run archives (:func:`archive_name`) to ``out``'s
+    parts folder: a readable run here is kept, a damaged one replaced
+    (:func:`zclib.carry.unpack`); then :func:`write_tables` merges them."""
+    return carry.unpack(archives, Path(out).parent, _member(out))
 
 
 PILOT = {"r8c4": (1, 8), "r8c8": (1, 8), "r16c4": (1, 8), "r16c8": (1, 4)}

@@ -149,8 +149,11 @@ cpu-fullspace: $(STAMP)  ## the same jobs on CPU (hours; background, resumable):
 
 # issue 17's plan (docs/econas_plan.md): setting=cells,... (prefixes of space.sample(n, 0))
 ECONAS_PLAN ?= econas-r8c4e40s20=312
-cpu-econas: $(STAMP)  ## issue 17's EcoNAS job on CPU after cpu-fullspace (hours; background, resumable): the reference recipe, 2 processes
-	$(PY) -m zclib train-job --plan $(ECONAS_PLAN) --workers 2 --threads 1
+# the issue's limit: 20 CPU-hours of training (the runs' cpu_seconds)
+ECONAS_BUDGET ?= 20
+cpu-econas: $(STAMP)  ## issue 17's EcoNAS job on CPU after cpu-fullspace (hours; background, resumable): the reference recipe, 2 processes, within ECONAS_BUDGET CPU-hours
+	$(PY) -m zclib train-job --plan $(ECONAS_PLAN) --workers 2 --threads 1 \
+	    --budget-cpu-hours $(ECONAS_BUDGET)
 
 spread: $(STAMP)  ## the seed spread of notebooks 01/02 (CPU, ~1 h per dataset, resumable): seed 0 from the full-space job's first 1,000 cells, then seeds 1, 2 and a second batch draw
 	$(PY) -m zclib.fullspace run --device cpu --workers 2 --only all --first 1000

@@ -658,6 +658,30 @@ def test_the_econas_job_trains_prefixes_resumes_and_writes_compact_tables(
     assert len(econas.reference_correlations(runs.iloc[:0], bench, 10)) == 0
 
 
+def test_the_econas_job_starts_no_block_over_its_cpu_budget(
+    fake_cifar, tmp_path, capsys
+):
+    from zclib.train import job
+
+    plan = {"econas-r8c4e1": 6}
+    out = tmp_path / "econas_ref.parquet"
+    kw = dict(out=out, pack=1, block=2, progress=False, N=1, eval_batch=128)
+    # no estimate before the first runs: the first block is trained, then the
+    # budget (far below two runs' CPU time) stops the next
+    first = job.run_job(plan, budget_cpu_hours=1e-9, **kw)
+    assert len(first) == 2 and "CPU budget" in capsys.readouterr().err
+    runs = train.load_table(out)
+    cells = space.sample(6, 0)
+    spent = runs["cpu_seconds"].sum()
+    need = 2 * (spent / 2)  # the next block's two runs at the mean of the two so far
+    why = job.over_budget(out, plan, cells[2:4], 2, 0, 1e-9, dict(N=1, eval_batch=128))
+    assert f"cells 2-3 needs ~{need / 3600:.2f} more" in why
+    # a budget that holds the spent time plus the next block: one more block
+    hours = (spent + need) / 3600 * 1.01
+    assert len(job.run_job(plan, budget_cpu_hours=hours, **kw)) == 4
+    assert len(job.run_job(plan, **kw)) == 6  # no budget: the rest
+
+
 def test_a_stopped_run_is_the_first_epochs_of_the_full_schedule(fake_cifar):
     full = train.Setting.parse("econas-r8c4e4b64", N=1, eval_batch=128)
     stop = train.Setting.parse("econas-r8c4e4s2b64", N=1, eval_batch=128)

@@ -126,6 +126,13 @@ def add_cli(sub) -> None:
         + ")",
     )
     j.add_argument(
+        "--budget-cpu-hours",
+        type=float,
+        default=None,
+        help="start no block that would bring the plan's CPU time (the runs' "
+        "cpu_seconds) over this",
+    )
+    j.add_argument(
         "--block",
         type=int,
         default=job.BLOCK,
@@ -187,6 +194,7 @@ def _cmd_job(args: argparse.Namespace) -> int:
             workers=args.workers,
             block=args.block,
             bundle_dir=args.bundle,
+            budget_cpu_hours=args.budget_cpu_hours,
         )
         new = 0 if not len(df) else int((~df["cached"].astype(bool)).sum())
         print(f"trained {new} runs now; {len(df)} requested so far")

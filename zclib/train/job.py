@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +53,7 @@ from zclib.provenance import portable_path, provenance
 from zclib.train.loop import train_arch
 from zclib.train.packed import train_packed
 from zclib.train.runs import load_table, merge, parts_dir, sweep
-from zclib.train.setting import Setting
+from zclib.train.setting import Setting, run_key
 from zclib.train.tensors import split_tensors
 
 OUT = RESULTS_DIR / "train" / "econas_ref_cifar10.parquet"
@@ -91,6 +92,7 @@ def run_job(
     progress: bool = True,
     workers: int = 1,
     bundle_dir: str | Path | None = None,
+    budget_cpu_hours: float | None = None,
     **overrides,
 ) -> pd.DataFrame:
     """Train what the plan still lacks, block by block; returns this call's rows.
@@ -113,6 +115,11 @@ def run_job(
             one cell per core is the fastest way (docs/econas_plan.md).
         bundle_dir: keep :func:`archive_name` there, rewritten as runs finish
             (a device run's ``$OUT``); None: none.
+        budget_cpu_hours: start no block whose runs would bring the plan's CPU
+            time (the rows' ``cpu_seconds``, training + one test pass, summed over
+            every run of the plan's settings in ``out``) over this, by the mean
+            cost of the runs of each setting so far (:func:`over_budget`; a
+            setting without runs yet is not estimated); None: no limit.
         **overrides: Setting fields applied to every setting (tiny test runs:
             ``fraction=0.01``, ``N=1``).
 
@@ -136,6 +143,13 @@ def run_job(
         for lo, hi, names in blocks(plan, block):
             if deadline is not None and time.monotonic() > deadline:
                 break
+            if budget_cpu_hours is not None:
+                why = over_budget(
+                    out, plan, archs[lo:hi], lo, seed, budget_cpu_hours, overrides
+                )
+                if why:
+                    print(why, file=sys.stderr, flush=True)
+                    break
             for name in names:
                 s = Setting.parse(name, **overrides)
                 frames.append(
@@ -158,6 +172,36 @@ def run_job(
         if bundler is not None:
             bundler.stop()
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def over_budget(
+    out, plan: dict[str, int], cells, lo: int, seed: int, hours: float, overrides=None
+) -> str:
+    """Why training the block of ``cells`` (sample positions ``lo``...) would bring
+    the plan's CPU time over ``hours`` ("" if it fits): CPU seconds spent so far
+    plus, per setting, the block's runs still missing x the mean ``cpu_seconds``
+    of that setting's runs so far."""
+    runs = load_table(out)
+    settings = {n: Setting.parse(n, **(overrides or {})) for n in plan}
+    have = set(runs["key"])
+    spent = need = 0.0
+    for name, s in settings.items():
+        done = runs.loc[runs["setting"] == s.name, "cpu_seconds"] if len(runs) else []
+        spent += float(sum(done))
+        todo = [
+            a
+            for i, a in enumerate(cells)
+            if lo + i < plan[name] and run_key(a, s, seed) not in have
+        ]
+        if len(done) and todo:
+            need += len(todo) * float(sum(done)) / len(done)
+    if spent + need <= 3600 * hours:
+        return ""
+    return (
+        f"CPU budget: {spent / 3600:.2f} of {hours:g} CPU-hours spent; the block of "
+        f"cells {lo}-{lo + len(cells) - 1} needs ~{need / 3600:.2f} more: stopped "
+        "(a larger --budget-cpu-hours goes on)"
+    )
 
 
 def archive_name(out: str | Path = OUT) -> str:

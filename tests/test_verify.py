@@ -95,3 +95,12 @@ def test_a_variant_column_is_recomputed_on_its_network(shared_dir, tmp_path):
     table.assign(fisher_foresight=table["fisher"]).to_parquet(path)
     df = verify.verify("ImageNet16-120", **check)
     assert not df.loc[df["proxy"] == "fisher_foresight", "ok"].all(), df
+
+
+def test_every_registered_proxy_has_a_tolerance():
+    # a proxy without one would be left out of verify-scores without a word (the
+    # suite's six were, until its first full table)
+    from zclib import proxies
+
+    assert set(proxies.names()) <= set(verify.RTOL)
+    assert set(verify.ATOL_IQR) <= set(verify.RTOL)

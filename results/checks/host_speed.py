@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -30,11 +30,13 @@ OUT = Path(__file__).resolve().parents[1] / "bench" / "host_speed.jsonl"
 
 
 def main() -> None:
-    row = {"utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    row = {"utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     row["load_before"] = list(os.getloadavg())
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        row[f"matmul_gflop_per_s_{threads}t"] = round(matmul_peak()["flop_per_s"] / 1e9, 1)
+        row[f"matmul_gflop_per_s_{threads}t"] = round(
+            matmul_peak()["flop_per_s"] / 1e9, 1
+        )
     torch.set_num_threads(1)
     suite = next(j for j in jobs.plan(["cifar10"]) if j.name == "suite").proxies
     archs = list(space.sample(6, 0))
@@ -48,8 +50,11 @@ def main() -> None:
     row["suite_cpu_s_per_arch_1t"] = round((time.process_time() - cpu) / n, 3)
     row["torch"] = torch.__version__
     row["cpu"] = next(
-        (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-         if ln.startswith("model name")),
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
         "",
     )
     with OUT.open("a") as f:

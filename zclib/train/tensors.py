@@ -80,6 +80,11 @@ def pil_resize(x: torch.Tensor, resolution: int) -> torch.Tensor:
     PIL's ``Image.resize((r, r), BILINEAR)`` (torchvision's ``Resize`` on PIL)."""
     if x.shape[-1] == resolution and x.shape[-2] == resolution:
         return x
+    if x.device.type != "cpu":
+        # PyTorch's uint8 antialiased kernel (PIL's bytes) is on the CPU only; a
+        # batch of 2,048 images at 32x32 is 6 MB, so the round trip is cheap, and a
+        # device run's batches hold the same bytes as the CPU's (never run on a GPU)
+        return pil_resize(x.cpu(), resolution).to(x.device)
     return F.interpolate(
         x, size=(resolution, resolution), mode="bilinear", antialias=True
     )

@@ -194,6 +194,32 @@ def test_figure_and_numbers_do_not_read_the_clock(smoke, tmp_path, monkeypatch):
         )  # fmt: skip
         records.record(NAME, rec, {"SEED": seed}, results_dir=out)
         outs.append(out)
+    # issue 17's reference-recipe runs join the figure: one dashed line per
+    # setting, at their recorded cost per cell (none drawn without runs)
+    ref = pd.DataFrame(
+        {
+            "setting": ["econas-r8c4e40s20"] * 4,
+            "budget": [10, 20, 10, 20],
+            "target": ["test_acc"] * 2 + ["valid_acc"] * 2,
+            "rho": [0.5, 0.6, 0.4, 0.5],
+            "lo": [0.4, 0.5, 0.3, 0.4],
+            "hi": [0.6, 0.7, 0.5, 0.6],
+            "n": [300] * 4,
+            "cpu_s_per_cell": [120.0, 240.0] * 2,
+            "flops_per_cell": [3.5e11, 7e11] * 2,
+        }
+    )
+    fig = figs.correlation_vs_cost(table, plan, ref)
+    for ax, x in zip(fig.axes, ([120.0, 240.0], [3.5e11, 7e11]), strict=True):
+        (line,) = [
+            c.lines[0]
+            for c in ax.containers
+            if "reference recipe" in str(c.get_label())
+        ]
+        assert list(line.get_xdata()) == x and list(line.get_ydata()) == [0.5, 0.6]
+    empty = figs.correlation_vs_cost(table, plan, ref.iloc[:0])
+    assert not any("reference" in str(c.get_label()) for c in empty.axes[0].containers)
+    plt.close("all")
     a, b = outs
     assert (a / "timings.json").read_text() != (b / "timings.json").read_text()
     for f in ("numbers.json", "fig1.png", "fig1.pdf"):

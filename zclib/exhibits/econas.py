@@ -259,11 +259,13 @@ def reference_correlations(
 
     Returns:
         Rows proxy (``<setting>@<epoch>``), setting, budget, target, rho, lo, hi,
-        n, half_width, cpu_s_per_cell.
+        n, half_width, cpu_s_per_cell and flops_per_cell (the cost of stopping at
+        that epoch: :func:`zclib.train.budgets`).
     """
     if not len(runs):
         return pd.DataFrame(
             columns=["proxy", "setting", "budget", "target", "rho", "lo", "hi", "n"]
+            + ["half_width", "cpu_s_per_cell", "flops_per_cell"]
         )
     bud = train.budgets(runs).join(
         acc_table[["test_acc", "valid_acc"]].add_suffix("_200"), on="index"
@@ -281,6 +283,7 @@ def reference_correlations(
                     **c,
                     "half_width": (c["hi"] - c["lo"]) / 2,
                     "cpu_s_per_cell": float(d["cpu_seconds"].mean()),
+                    "flops_per_cell": float(d["train_flops"].mean()),
                 }
             )
     return pd.DataFrame(rows)

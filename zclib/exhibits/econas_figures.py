@@ -47,7 +47,7 @@ def _label(ax, placed: list, text: str, xy, **kw) -> None:
     )
 
 
-def correlation_vs_cost(table, plan):
+def correlation_vs_cost(table, plan, ref=None):
     """ρ vs 200-epoch test accuracy against seconds (left) and FLOPs (right) per
     architecture; lines join one setting's epoch budgets.
 
@@ -58,14 +58,37 @@ def correlation_vs_cost(table, plan):
     Args:
         table: :func:`zclib.exhibits.econas_costs.costs`.
         plan: the notebook's plan.
+        ref: issue 17's reference-recipe runs,
+            :func:`zclib.exhibits.econas.reference_correlations` (its test-accuracy
+            rows are drawn, one dashed line per setting, at their recorded CPU
+            seconds and FLOPs per cell); None or empty: none.
 
     Returns:
         The figure.
     """
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
     col = colors(plan)
+    ref = None if ref is None or not len(ref) else ref[ref["target"] == "test_acc"]
+    ref_x = {"plot_seconds": "cpu_s_per_cell", "flops": "flops_per_cell"}
     for ax, xcol in zip(axes, ["plot_seconds", "flops"], strict=True):
         placed: list[tuple[float, float]] = []  # this panel's labels so far
+        for i, (name, d) in enumerate(() if ref is None else ref.groupby("setting")):
+            d = d.sort_values("budget")
+            c = f"C{len(plan.settings) + i}"
+            ax.errorbar(
+                d[ref_x[xcol]],
+                d["rho"],
+                yerr=_yerr(d),
+                fmt="--D",
+                color=c,
+                capsize=3,
+                ms=5,
+                label=f"{name}, reference recipe (n={int(d['n'].max())})",
+            )
+            for _, r in d[d["budget"] == d["budget"].max()].iterrows():
+                _label(
+                    ax, placed, f"@{r['budget']}", (r[ref_x[xcol]], r["rho"]), color=c
+                )
         for s in plan.settings:
             d = table[table["proxy"].str.startswith(s.name + "@")].copy()
             d = d.assign(b=d["proxy"].str.split("@").str[1].astype(int)).sort_values(

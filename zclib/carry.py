@@ -30,6 +30,18 @@ from zclib import chunks
 from zclib.fileio import atomic_path
 
 
+def parts_files(folder: str | Path, *globs: str) -> list[Path]:
+    """What an archive carries of one parts folder: its ``run.json`` (if there),
+    then the files matching each of ``globs``, sorted ([] without the folder)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    out = [folder / chunks.GUARD] if (folder / chunks.GUARD).exists() else []
+    for g in globs:
+        out += sorted(folder.glob(g))
+    return out
+
+
 def write(root: str | Path, files: Sequence[Path], path: str | Path) -> Path:
     """Write ``path``, a ``.tar.gz`` of ``files`` named relative to ``root``
     (atomically: a killed run leaves the previous archive)."""

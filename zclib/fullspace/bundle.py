@@ -40,15 +40,12 @@ def archive_name(dataset: str) -> str:
 
 def files(root: str | Path, jobs: Iterable[Job]) -> list[Path]:
     """The files of ``jobs``' parts folders that an archive carries."""
-    out = []
-    for job in jobs:
-        folder = chunks.parts_dir(job.out(root))
-        if not folder.is_dir():
-            continue
-        out += [folder / chunks.GUARD] if (folder / chunks.GUARD).exists() else []
-        out += sorted(folder.glob(f"part-*{chunks.SUFFIX}"))
-        out += sorted(folder.glob(RECORD_GLOB))
-    return out
+    globs = (f"part-*{chunks.SUFFIX}", RECORD_GLOB)
+    return [
+        f
+        for job in jobs
+        for f in carry.parts_files(chunks.parts_dir(job.out(root)), *globs)
+    ]
 
 
 def write(root: str | Path, dataset: str, jobs: Sequence[Job], out_dir: str | Path):

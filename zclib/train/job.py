@@ -3,8 +3,8 @@
     python -m zclib train-job --hours 6 --workers 2 --threads 1  # resumes; CPU
     python -m zclib train-job --merge                          # fold parts, tables
     python -m zclib train-job --pilot                          # s/cell estimate
-    PYTHONPATH=. python3 -m zclib train-job --device cuda --pack 256 --block 256 \
-        --hours 0.12 --bundle "$OUT"                 # on a device (make gpu-econas)
+    PYTHONPATH=. python3 -m zclib.train --device cuda --pack 128 --block 128 \
+        --hours 0.1 --bundle "$OUT"                  # on a device (make gpu-econas)
     python -m zclib train-job --unpack FOLDER        # here: add what it brought back
 
 Cells: ``space.sample(n, seed)``. Settings (:data:`PLAN`): the reference recipe
@@ -136,7 +136,9 @@ def run_job(
         None
         if bundle_dir is None
         else carry.Bundler(
-            Path(out).parent, {archive_name(out): lambda: _carried(folder)}, bundle_dir
+            Path(out).parent,
+            {archive_name(out): lambda: carry.parts_files(folder, f"*{chunks.SUFFIX}")},
+            bundle_dir,
         ).start()
     )
     try:
@@ -213,14 +215,6 @@ def _member(out: str | Path) -> re.Pattern:
     """What an archive of ``out``'s parts may hold (names relative to its folder)."""
     name = re.escape(parts_dir(out).name)
     return re.compile(rf"{name}/(run\.json|[0-9a-f]{{16}}\.parquet)")
-
-
-def _carried(folder: Path) -> list[Path]:
-    """The files of a parts folder an archive carries: run.json and the runs."""
-    if not folder.is_dir():
-        return []
-    guard = [folder / chunks.GUARD] if (folder / chunks.GUARD).exists() else []
-    return guard + sorted(folder.glob(f"*{chunks.SUFFIX}"))
 
 
 def prepare(dest: str | Path) -> Path:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
 
 from zclib.paths import PROJECT_ROOT
@@ -15,6 +20,32 @@ def shared_dir():
     if not SHARED.exists():
         pytest.skip("../shared (offline data and references) is not present")
     return SHARED
+
+
+def run_bare(module: str, args, absent=(), env_extra=None):
+    """``python -m MODULE ARGS`` from the working tree in a Python where the top-level
+    packages ``absent`` cannot be imported (as on a device machine, whose image lacks
+    our extras); one torch thread (competing thread pools on a busy machine slow
+    down tenfold). Returns the ``subprocess.CompletedProcess``."""
+    code = textwrap.dedent(
+        f"""
+        import importlib.abc, sys
+        class Absent(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in {tuple(absent)!r}:
+                    raise ImportError("not on a device: " + name)
+        sys.meta_path.insert(0, Absent())
+        from {module}.__main__ import main
+        sys.exit(main(sys.argv[1:]))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env | (env_extra or {}),
+    )
 
 
 @pytest.fixture

@@ -4,22 +4,18 @@ archives it returns, the merged tables."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tarfile
-import textwrap
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import run_bare
 
 from zclib import chunks, data, scoring
 from zclib import proxies as zproxies
 from zclib.data import predrawn
 from zclib.fullspace import bundle, jobs, merge, run
-from zclib.paths import PROJECT_ROOT
 
 DS = "ImageNet16-120"  # the tiny_imagenet16 fixture's official-format pickles
 N, CHUNK = 2, 1  # the tiny size: 2 cells in 2 chunks
@@ -78,26 +74,8 @@ def test_the_plan_covers_every_registered_proxy():
 
 
 def _run_bare(args: list[str], env_extra: dict | None = None):
-    """``python -m zclib.fullspace ARGS`` in a Python where ABSENT cannot be
-    imported (as on a device machine)."""
-    code = textwrap.dedent(
-        f"""
-        import importlib.abc, sys
-        class Absent(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] in {ABSENT!r}:
-                    raise ImportError("not on a device: " + name)
-        sys.meta_path.insert(0, Absent())
-        from zclib.fullspace.__main__ import main
-        sys.exit(main(sys.argv[1:]))
-        """
-    )
-    # one thread: competing thread pools on a busy machine slow down tenfold
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1"}
-    env |= env_extra or {}
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
-    )
+    """``python -m zclib.fullspace ARGS`` where ABSENT cannot be imported."""
+    return run_bare("zclib.fullspace", args, ABSENT, env_extra)
 
 
 def test_tiny_run_without_tqdm_or_pil_then_unpack_and_merge(batches, tmp_path):

@@ -5,15 +5,11 @@ tables."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tarfile
-import textwrap
 
 import pandas as pd
+from conftest import run_bare
 
-from zclib.paths import PROJECT_ROOT
 from zclib.train import job
 from zclib.train.runs import load_table
 
@@ -24,25 +20,7 @@ PLAN = "econas-r8c4e1f0.01=3"  # 3 cells, 500 training images, one epoch
 
 
 def _zclib(args, env_extra, bare=False):
-    code = textwrap.dedent(
-        f"""
-        import importlib.abc, sys
-        class Absent(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] in {ABSENT if bare else ()!r}:
-                    raise ImportError("not on a device: " + name)
-        sys.meta_path.insert(0, Absent())
-        from zclib.train.__main__ import main
-        sys.exit(main(sys.argv[1:]))
-        """
-    )
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-c", code, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env | env_extra,
-    )
+    return run_bare("zclib.train", args, ABSENT if bare else (), env_extra)
 
 
 def test_a_device_run_in_a_bare_python_comes_back_as_an_archive(shared_dir, tmp_path):

@@ -73,6 +73,18 @@ def test_the_plan_covers_every_registered_proxy():
     assert len({j.out() for j in jobs.plan()}) == len(jobs.plan())
 
 
+def test_a_registered_variant_gets_a_job_of_its_own(monkeypatch):
+    variant = zproxies.proxy("variant_x", in_all=False)(lambda p: 0.0)
+    (spec,) = zproxies.register([variant]).values()
+    monkeypatch.setitem(zproxies.REGISTRY, "variant_x", spec)
+    last = jobs.plan([DS])[-1]
+    assert (last.name, last.proxies, last.columns) == (
+        "variant_x",
+        ("variant_x",),
+        ["variant_x"],
+    )
+
+
 def _run_bare(args: list[str], env_extra: dict | None = None):
     """``python -m zclib.fullspace ARGS`` where ABSENT cannot be imported."""
     return run_bare("zclib.fullspace", args, ABSENT, env_extra)
@@ -144,7 +156,7 @@ def test_tiny_run_without_tqdm_or_pil_then_unpack_and_merge(batches, tmp_path):
     assert list(table["arch_str"]) == jobs.archs(N)
     columns = [c for j in jobs.plan([DS]) for c in j.columns]
     assert set(columns) <= set(table.columns)
-    assert {"fisher_foresight", "zen", "fisher_channel"} <= set(columns)
+    assert {"fisher_foresight", "zen"} <= set(columns)
     # the variant column is fisher on the other network: it differs from fisher
     assert not np.allclose(table["fisher_foresight"], table["fisher"])
     meta = json.loads((here / f"nb201_{DS}.parquet.meta.json").read_text())

@@ -29,7 +29,7 @@ SPECIAL = [
     (C1, POOL, SKIP, NONE, C3, POOL),
 ]
 CELLS = [space.as_cell(a) for a in space.sample(30, seed=1)] + SPECIAL  # 36 cells
-NAMES = proxies.resolve("all") + ["fisher_channel"]
+NAMES = proxies.resolve("all")
 SMALL = dict(C=4, N=1)
 # ZiCo divides by the spread of two batches' gradients: where they nearly agree, the
 # float64 rounding of a reordered sum (1e-16) is amplified; measured up to 1.3e-11

@@ -38,7 +38,6 @@ RTOL = {
     "snip": 0.05,
     "grasp": 0.1,
     "fisher": 0.1,
-    "fisher_channel": 0.1,
     "synflow": 1e-9,
     "jacob_cov": 5e-3,
     "naswot": 1e-5,
@@ -63,7 +62,6 @@ RTOL = {
 ATOL_IQR = {
     "grasp": 1.0,
     "fisher": 0.05,
-    "fisher_channel": 0.05,
     "jacob_cov": 1e-3,
     "zico": 0.01,
     "plain": 0.01,

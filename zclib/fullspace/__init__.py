@@ -18,7 +18,7 @@ working tree (the CPU job's among them: same run identity), stops at a deadline,
 and keeps one archive per dataset in ``$OUT`` (:mod:`~zclib.fullspace.bundle`);
 here ``unpack`` adds the chunks to the parts folders and ``merge``
 (:mod:`~zclib.fullspace.merge`) writes one table per dataset with a column per
-variant job (``fisher_foresight``, ``fisher_channel``).
+later job (``fisher_foresight``, the suite's proxies).
 
     from zclib.fullspace import jobs, merge, run
     run.run(["ImageNet16-120"], device="cpu", n_archs=4)   # the tiny path (tests)

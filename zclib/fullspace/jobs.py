@@ -16,8 +16,9 @@ order of ``space.sample(N_ARCHS, SEED)`` (every prefix is the notebooks' sample)
 3. ``suite``: the proxies in ``"all"`` registered after the clean tables' job
    started (l2_norm, plain, epe_nas, zen, meco, swap), one pass for all, official
    network, ``variants/<ds>_nall_s0_b64_<p1-p2-...>.parquet``;
-4. one job per registered proxy outside ``"all"`` (``fisher_channel``, a variant
-   kept for the old tables), official network, ``variants/<...>_<proxy>.parquet``.
+4. one job per registered proxy outside ``"all"`` (a variant scored only when
+   named; none is registered now), official network,
+   ``variants/<...>_<proxy>.parquet``.
 
 The merged table of a dataset (:mod:`zclib.fullspace.merge`) holds job 1's columns
 plus one column per other job (:func:`zclib.names.variant_column`).

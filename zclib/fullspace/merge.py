@@ -6,7 +6,7 @@
 run identity, checked against ``run.json`` with the same configuration the scorer
 builds from the pre-drawn batches), needs every chunk of the ``all`` job, and adds
 the columns of every other finished job (:func:`zclib.names.variant_column`:
-``fisher_foresight``, the suite's proxies, ``fisher_channel``); a job with missing
+``fisher_foresight``, the suite's proxies); a job with missing
 chunks is left out and named. It writes ``nb201_<dataset>.parquet`` (rows in the
 sample order, the metadata columns of every score table) and its ``.meta.json``:
 provenance, each job's run identity, its rows per device and pack, NaN counts, and

@@ -63,7 +63,6 @@ REGISTRY: dict[str, ProxySpec] = register(
         zico.zico,
         cost_proxies.params,
         cost_proxies.flops,
-        fisher.fisher_channel,
         # NAS-Bench-Suite-Zero's remaining four (issue 15)
         l2_norm.l2_norm,
         plain.plain,

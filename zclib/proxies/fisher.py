@@ -10,9 +10,10 @@ carries the 1/N factor, kept here). The reference then *broadcasts* each channel
 value to every weight of that output channel (``reshape_elements`` to
 ``weight.shape[1:]``) before the sum, so a layer contributes
 ``fan_in * sum_c f_c`` with ``fan_in = C_in * k_h * k_w`` (``in_features`` for a
-Linear). ``fisher`` reproduces that; ``fisher_channel`` is the plain per-channel
-sum without the broadcast (a variant kept because the first full-space GPU tables
-were computed with it; it ranks architectures differently).
+Linear). ``fisher`` reproduces that. (The plain per-channel sum without the broadcast,
+``fisher_channel``, was registered while the first, TF32 full-space tables that had
+it in fisher's place were shipped; it ranks architectures differently and went with
+those tables, see CHANGELOG.)
 """
 
 from zclib.proxies.registry import proxy
@@ -33,14 +34,3 @@ def fisher(p):
         f * m.weight[0].numel()
         for f, m in zip(_channel_saliency(p), p.layers, strict=True)
     ]
-
-
-@proxy(
-    "fisher_channel",
-    needs={"act_grad"},
-    in_all=False,
-    reference="per-channel fisher saliency, summed without the fan-in broadcast",
-)
-def fisher_channel(p):
-    """Per-layer sum_c f_c (no broadcast to weights)."""
-    return _channel_saliency(p)

@@ -44,8 +44,7 @@ PEAK_N = {"cpu": 2048, "cuda": 8192}
 
 def default_sets() -> dict[str, list[str]]:
     """The proxy sets timed fused vs naive: ``six`` (Abdelfattah) and ``all`` (what
-    ``--proxies all`` scores: every proxy, not the registered variants such as
-    ``fisher_channel``)."""
+    ``--proxies all`` scores: every proxy with ``in_all``)."""
     return {"six": list(zproxies.ABDELFATTAH), "all": zproxies.resolve("all")}
 
 

@@ -75,7 +75,7 @@ def nb01_values(tables) -> dict:
     ex = spearman_nb201
     out = {}
     for ds, tab in tables.items():
-        fish = ex.fisher_scores(ds, n_archs=None, fisher_n=3000, seed=0)
+        fish = ex.fisher_scores(ds, n_archs=None, fisher_n=None, seed=0)
         for target in ex.TARGETS:
             for subset, frac in (("all", None), ("top10", 0.1)):
                 for src, cols in (

@@ -128,3 +128,32 @@ def test_spearman_table_records(smoke_root):
     ):
         for ext in ("png", "pdf"):
             assert (smoke_root / "01_table_spearman_nb201" / f"{fig}.{ext}").exists()
+
+
+def test_fisher_sample_effect_only_for_a_smaller_fisher_sample():
+    """fisher_fs over the same cells as the rest (the default): nothing to show;
+    over a sample: |rho| of the others on exactly those cells."""
+    import numpy as np
+    import pandas as pd
+
+    from zclib.exhibits import spearman_nb201_fisher as fx
+
+    rng = np.random.default_rng(0)
+    n = 30
+    tab = pd.DataFrame({"arch_str": [f"a{i}" for i in range(n)]})
+    tab["test_acc"] = rng.normal(size=n)
+    for p in ("fisher", "synflow", "snip"):
+        tab[p] = tab["test_acc"] + rng.normal(size=n)
+    fish = tab[["arch_str"]].assign(fisher_fs=tab["test_acc"] + rng.normal(size=n))
+    corr = pd.DataFrame(
+        [
+            dict(
+                dataset="d", target="test_acc", proxy=p, subset="all", abs_rho=0.5, n=n
+            )
+            for p in ("fisher_fs", "fisher", "synflow", "snip")
+        ]
+    )
+    assert fx.fisher_sample_effect({"d": tab}, {"d": fish}, corr).empty
+    got = fx.fisher_sample_effect({"d": tab}, {"d": fish.iloc[:12]}, corr)
+    assert (got["n"] == 12).all() and (got["n all"] == n).all()
+    assert len(got) == 4

@@ -143,3 +143,14 @@ def test_compared_rows_carry_their_sampling_errors(shared_dir, tmp_path):
         assert r["se"] == pytest.approx((r["ci_hi"] - r["ci_lo"]) / 3.919928)
         sampled = "krishnakumar2022_nbsz" in r["note"]
         assert ("se_published" in r) == sampled
+
+
+def test_none_reads_the_whole_space(shared_dir, tmp_path):
+    """n_archs=None asks for every cell: a prefix-only folder is then incomplete,
+    and the message counts the whole space's chunks and cells."""
+    _write_prefix(tmp_path, n_chunks=2)
+    tabs, missing = ex.load([DS], n_archs=None, root=tmp_path)
+    n_chunks = -(-len(fjobs.archs()) // CHUNK)
+    assert not tabs
+    assert f"{n_chunks - 2} of the {n_chunks} chunks" in missing[DS]
+    assert f"--first {len(fjobs.archs())}" in missing[DS]

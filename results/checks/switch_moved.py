@@ -1,16 +1,20 @@
 """What issue 14's switch to the clean fp32 tables moved: every recorded number of
 notebooks 01 and 02, before -> after.
 
-    python results/checks/switch_moved.py [REV]     # default: TF32_COMMIT
+    python results/checks/switch_moved.py [REV [CSV]]  # default: TF32_COMMIT
+    python results/checks/switch_moved.py b0d743d complete_moved.csv
 
 Reads each notebook's ``numbers.json`` at ``REV`` (the last commit that shipped the
 TF32 tables, whose numbers were recorded from them) and in the working tree, keys
-the rows by (experiment, metric, dataset), and writes ``switch_moved.csv`` beside
-this file: old and new value, the change, and the old and new ``n`` (fisher's
-sample grew from 3,000 cells to 15,625; ``fisher_channel`` rows went, the
+the rows by (experiment, metric, dataset), and writes ``switch_moved.csv`` (or
+``CSV``) beside this file: old and new value, the change, and the old and new ``n``
+(fisher's sample grew from 3,000 cells to 15,625; ``fisher_channel`` rows went, the
 ``fisher`` rows of notebook 02 came). It prints, per notebook and experiment, how
 many numbers moved and the largest move. The notebooks' published-vs-reproduced
 view of the same change is ``python -m zclib report --moved-since REV``.
+``complete_moved.csv``: the second step, from the tables while the full-space job
+was filling (fisher_fs on 3,000 cells, the suite's proxies on 1,000) to the
+complete ones (all 15,625 for both).
 """
 
 import json
@@ -56,8 +60,9 @@ def compare(rev: str) -> pd.DataFrame:
 
 def main():
     rev = sys.argv[1] if len(sys.argv) > 1 else TF32_COMMIT
+    out = HERE / (sys.argv[2] if len(sys.argv) > 2 else "switch_moved.csv")
     m = compare(rev)
-    m.to_csv(HERE / "switch_moved.csv", index=False, float_format="%.6g")
+    m.to_csv(out, index=False, float_format="%.6g")
     both = m.dropna(subset=["value_old", "value_new"])
     moved = both[both["change"].abs() > 1e-9]
     print(f"{len(both)} numbers in both, {len(moved)} moved; ", end="")
@@ -75,7 +80,7 @@ def main():
         )
         n_moved = int((g["change"].abs() > 1e-9).sum())
         print(f"  {nb} {exp}: {n_moved} of {len(g)} moved{worst}")
-    print(f"wrote {HERE / 'switch_moved.csv'}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,24 @@
 """Notebooks 01 and 02: the proxies added after the clean tables' job started
-(NAS-Bench-Suite-Zero's l2_norm, plain, epe_nas, zen; MeCo; SWAP), on the first
-cells of the full-space run, beside their published NB201 values.
+(NAS-Bench-Suite-Zero's l2_norm, plain, epe_nas, zen; MeCo; SWAP), over the whole
+space (or its first ``n_archs`` cells), beside their published NB201 values.
 
     from zclib.exhibits import proxy_suite as ex
-    tabs, missing = ex.load(["cifar10"], n_archs=1000)
+    tabs, missing = ex.load(["cifar10"], n_archs=None)  # None: all 15,625
     corr = ex.correlations(tabs, n_boot=1000, seed=0)
     cmp = ex.versus_published(corr)
     vs = ex.versus_params(tabs, n_boot=1000, seed=0)  # notebook 02: beat #params?
 
 The scores are the ``suite`` job of :mod:`zclib.fullspace.jobs` (one pass per cell
-for all six, batch 64, seed 0, official network), read for the first ``n_archs``
-cells of ``space.sample(15625, 0)`` while the rest of the space is still being
-scored (:func:`zclib.fullspace.merge.read_prefix`). A dataset whose chunks are not
-there yet is returned in ``missing`` with the command that makes them.
+for all six, batch 64, seed 0, official network), read for all cells or for the
+first ``n_archs`` of ``space.sample(15625, 0)`` (a seeded uniform sample) from the
+job's chunks (:func:`zclib.fullspace.merge.read_prefix`). A dataset whose chunks
+are not there yet is returned in ``missing`` with the command that makes them.
 
 Targets. NAS-Bench-Suite-Zero (Krishnakumar et al. 2022, Fig. 2) correlates with
 the 200-epoch validation accuracy (NASLib's ``VAL_ACCURACY``; for CIFAR-10 of the
-``cifar10-valid`` model), 1,000 random cells, batch 64: our ``valid_acc``. ZiCo's
+``cifar10-valid`` model), 1,000 random cells, batch 64: our ``valid_acc``, over
+all 15,625 cells by default (the value their 1,000-cell sample estimates;
+``n_archs=1000`` gives a 1,000-cell seeded sample like theirs). ZiCo's
 Table 3 (zen) and MeCo's code (``compute_rho.py``) correlate with test accuracy:
 our ``test_acc`` (for CIFAR-10 the ``cifar10`` model's; see notebook 01). Signed
 Spearman throughout: NAS-Bench-Suite-Zero prints plain's negative value.
@@ -148,9 +150,10 @@ def suite_proxies() -> list[str]:
 
 
 def load(
-    datasets, n_archs: int = 1000, root=fjobs.ROOT
+    datasets, n_archs: int | None = None, root=fjobs.ROOT
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """The suite's scores of the first ``n_archs`` cells joined with the accuracies.
+    """The suite's scores of the first ``n_archs`` cells (None: all) joined with the
+    accuracies.
 
     Returns:
         ``(tabs, missing)``: per dataset its table; per dataset whose chunks are
@@ -311,6 +314,26 @@ def records(cmp: pd.DataFrame, corr: pd.DataFrame) -> list[dict]:
 PARAMS_TARGET = "test_acc"
 
 
+def params_m(archs, dataset: str) -> np.ndarray:
+    """#params in millions per cell (:func:`zclib.network.cost` of the official
+    network): the shipped table's ``params`` column, the same numbers, where it has
+    the cell (building each network costs ~0.2 s: ~50 min for the space x 3),
+    else :func:`zclib.network.cost`."""
+    table = results.shipped(dataset)
+    known = (
+        {}
+        if table is None
+        else dict(zip(table["arch_str"], table["params"], strict=True))
+    )
+    return np.array(
+        [
+            known[a] if a in known else network.cost(a, dataset)["params_M"]
+            for a in archs
+        ],
+        dtype=float,
+    )
+
+
 def versus_params(
     tabs, n_boot: int = 1000, seed: int = 0, ci: float = 0.95
 ) -> pd.DataFrame:
@@ -325,9 +348,7 @@ def versus_params(
     rows = []
     for ds, tab in tabs.items():
         y = tab[PARAMS_TARGET].to_numpy(dtype=float)
-        n_params = np.array(
-            [network.cost(a, ds)["params_M"] for a in tab["arch_str"]], dtype=float
-        )
+        n_params = params_m(tab["arch_str"], ds)
         for stat in STATS:
             for p in suite_proxies():
                 x = proxies.get(p).direction * tab[p].to_numpy(dtype=float)

@@ -1,7 +1,7 @@
 """Notebook 01: the NB201 Spearman table of Abdelfattah et al. 2021 (+ the vote).
 
     from zclib.exhibits import spearman_nb201 as ex
-    tabs, fish = ex.load(["cifar10"], n_archs=None, fisher_n=3000, seed=0)
+    tabs, fish = ex.load(["cifar10"], n_archs=None, fisher_n=None, seed=0)
     corr = ex.correlations(tabs, fish, top_frac=0.1, n_boot=1000, seed=0)
     cmp = ex.versus_published(corr, pub_wide, tolerance=0.03)
 
@@ -63,7 +63,7 @@ TARGET_NOTE = {
 }
 SCORE_NOTE = {
     "fisher_fs": "fisher on the foresight network variant (the reference code's: conv "
-    "bias, affine-free cell BN), over the first {n} cells of the sample; compared "
+    "bias, affine-free cell BN), over {n} cells of the sample; compared "
     "with the published fisher",
     "vote": "Spearman of stats.vote_score (Copeland score of the synflow/jacob_cov/"
     "snip majority), not the paper's pairwise statistic",

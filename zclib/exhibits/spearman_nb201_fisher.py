@@ -1,27 +1,31 @@
-"""Notebook 01's fisher checks: the sample fisher on the reference network
-(``fisher_fs``) is read on, and that fisher over the whole space where the shipped
-table has its column for every cell.
+"""Notebook 01's fisher check: when ``fisher_fs`` (fisher on the reference
+network) is read on a smaller sample than the other scores (``FISHER_N`` below
+``N_ARCHS``), how much the sample alone moves |rho|.
 
     from zclib.exhibits import spearman_nb201_fisher as fx
     fx.fisher_sample_effect(tabs, fish, corr)   # |rho| on the fisher cells vs all
-    table, rows = fx.fisher_fullspace(tabs, pub_wide, None, n_boot=1000, tolerance=0.03)
+
+By default ``fisher_fs`` is over the same cells as every other score (the clean
+tables hold it for all 15,625), and the table is empty.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from zclib import data, results, stats
-from zclib.exhibits.spearman_nb201 import EXPERIMENT, FISH, TARGETS, abs_ci, checked
+from zclib import stats
+from zclib.exhibits.spearman_nb201 import FISH
 
 
 def fisher_sample_effect(tabs, fish, corr: pd.DataFrame) -> pd.DataFrame:
     """|ρ| vs test accuracy of fisher_fs and a few others (the official network's
     fisher among them) over exactly the fisher_fs cells, beside their value over all
-    loaded cells."""
+    loaded cells; empty where the fisher cells are all the loaded cells."""
     allc = corr[corr["subset"] == "all"].set_index(["dataset", "target", "proxy"])
     rows = []
     for ds, tab in tabs.items():
+        if len(fish[ds]) == len(tab):
+            continue  # fisher_fs is over every loaded cell: no sample effect
         sub = tab[tab["arch_str"].isin(set(fish[ds]["arch_str"]))]
         sub = sub.drop(columns=FISH, errors="ignore")  # a partial shipped column
         sub.attrs = {}
@@ -42,69 +46,6 @@ def fisher_sample_effect(tabs, fish, corr: pd.DataFrame) -> pd.DataFrame:
                     "n all": int(full["n"]),
                 }
             )
+    if not rows:
+        return pd.DataFrame()
     return pd.DataFrame(rows).set_index(["dataset", "proxy"])
-
-
-def fisher_fullspace(
-    tabs,
-    pub_wide: pd.DataFrame,
-    n_archs: int | None,
-    n_boot: int,
-    tolerance: float,
-    seed: int = 0,
-) -> tuple[pd.DataFrame, list[dict]]:
-    """fisher_fs over the whole space where its shipped table covers every cell
-    (table, recorded rows); nothing when ``n_archs`` is a sample."""
-    table, records = [], []
-    for ds, tab in tabs.items():
-        n_cov = results.variant_coverage(ds, "fisher", "foresight", seed)
-        if n_archs is not None or n_cov < len(tab):
-            continue
-        fs = results.load_scores(
-            ds, ["fisher"], n_archs=None, seed=seed, variant="foresight"
-        )
-        t = results.with_accuracy(fs, ds)
-        published = float(pub_wide.loc["fisher", ds])
-        stand_in = results.is_stand_in(ds)
-        images = data.stand_in_label(results.score_stand_in(ds))
-        for target in TARGETS:
-            y, x = t[target].to_numpy(dtype=float), t["fisher"].to_numpy(dtype=float)
-            rho, lo, hi = stats.bootstrap_ci(x, y, n_boot=n_boot, seed=seed)
-            a, alo, ahi = abs_ci(rho, lo, hi)
-            table.append(
-                {
-                    "dataset": ds,
-                    "target": target,
-                    "|rho|": a,
-                    "CI": f"[{alo:.3f}, {ahi:.3f}]",
-                    "n": len(t),
-                    "published": published,
-                    "delta": a - published,
-                    "within": results.compare(
-                        a, published, tolerance, checked(ds, target)
-                    ),
-                }
-            )
-            rec = {
-                "experiment": EXPERIMENT,
-                "metric": f"fisher_fs:abs_spearman_all_{target}_fullspace",
-                "dataset": ds,
-                "value": a,
-                "stand_in": stand_in,
-                "note": f"{TARGETS[target]}; fisher on the foresight network "
-                f"variant over all {len(t):,} cells (shipped table), not a "
-                "sample" + (f"; STAND-IN images: {images}" if stand_in else ""),
-                "method": "fisher_fs",
-                "target": target,
-                "subset": "all",
-                "rho": rho,
-                "ci_lo": alo,
-                "ci_hi": ahi,
-                "n": len(t),
-            }
-            if checked(ds, target):
-                rec.update(published=published, tolerance=tolerance)
-            records.append(rec)
-    if not table:
-        return pd.DataFrame(), records
-    return pd.DataFrame(table).set_index(["dataset", "target"]), records

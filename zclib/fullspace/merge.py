@@ -82,12 +82,13 @@ def _read_chunks(folder: Path, arch_chunks: list[list[str]]) -> tuple[list, list
 
 def read_prefix(
     job: fjobs.Job,
-    n: int,
+    n: int | None,
     root: str | Path = fjobs.ROOT,
     chunk_size: int = fjobs.CHUNK_SIZE,
 ) -> pd.DataFrame:
-    """The rows of a job's first ``n`` cells from its parts folder, while the rest of
-    the space may still be missing (the notebooks' sample of an unfinished run).
+    """The rows of a job's first ``n`` cells (None: all) from its parts folder, while
+    the rest of the space may still be missing (the notebooks' sample of an
+    unfinished run).
 
     Reads only the chunk files and ``run.json`` (no batches, no images), and checks
     that the folder is this job's run over the whole sample: its proxies, dataset,
@@ -100,6 +101,7 @@ def read_prefix(
     """
     space_archs = fjobs.archs()
     archs = space_archs[:n]
+    n = len(archs)
     folder = chunks.parts_dir(job.out(root))
     want = scoring.run_identity({}, space_archs, chunk_size)["archs_sha1"]
     guard = folder / chunks.GUARD

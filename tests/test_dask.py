@@ -124,6 +124,17 @@ def test_the_local_cluster_workers_run_without_malloc_trim_and_profiler(schedule
     assert dask.config.get("distributed.worker.profile.enabled")  # here: as it was
 
 
+def test_the_local_scheduler_keeps_a_paused_worker(scheduler):
+    """worker-ttl None: a job paused with kill -STOP for longer than Dask's 5-minute
+    default is not dropped on kill -CONT (zclib.cluster's docstring)."""
+    import dask
+
+    with distributed.Client(scheduler) as client:
+        ttl = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.worker_ttl)
+    assert ttl is None
+    assert dask.config.get("distributed.scheduler.worker-ttl") is not None  # here
+
+
 class KillOnce(distributed.WorkerPlugin):
     """Kills the worker that starts the first task (the marker file says it did)."""
 

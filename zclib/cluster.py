@@ -33,7 +33,14 @@ a ``multiprocessing`` pool). What this module does:
   task ran (:mod:`zclib.tasktime`: ``process_cpu_s - cpu_s``) fell from ~0.6 to
   ~0.26 s per cell of ~5.5 s with it off (all 16 proxies, CIFAR-10, 2 workers);
   the pool's processes have ~0. The rest is Dask's event loop, heartbeats and
-  monitors, not changed here.
+  monitors, not changed here. Third deviation: the LocalCluster's scheduler never
+  drops a worker for missed heartbeats (``distributed.scheduler.worker-ttl``,
+  Dask's default 5 minutes, set to None). A background job paused with ``kill
+  -STOP`` (as one is for a benchmark) otherwise lost its scattered data on
+  ``kill -CONT`` after a pause of over 5 minutes and died with
+  ``FutureCancelledError`` (2026-12-04, the EcoNAS job after an 18-minute pause;
+  reproduced with a 5 s ttl and a 15 s pause, which None survives). A worker
+  process that dies is still noticed at once by its nanny.
 - :func:`run`: one task per chunk. ``shared`` (the scorer with its drawn batches,
   the training tensors) is scattered once to every worker; each task gets it and
   its own arguments, so the workers need zclib but neither the data files nor a
@@ -69,10 +76,12 @@ from zclib import tasktime
 
 BACKENDS = ("pool", "dask")  # pool: this process or multiprocessing (the default)
 # What local_cluster() changes of Dask's defaults (module docstring): no
-# MALLOC_TRIM_THRESHOLD_ from the nannies, no statistical profiler in the workers
+# MALLOC_TRIM_THRESHOLD_ from the nannies, no statistical profiler in the workers,
+# no worker dropped for missed heartbeats
 LOCAL_CONFIG = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.worker.profile.enabled": False,
+    "distributed.scheduler.worker-ttl": None,  # survive kill -STOP / -CONT
 }
 
 

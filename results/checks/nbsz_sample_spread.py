@@ -37,14 +37,10 @@ for ds in DATASETS:
         x, y = ok[p].to_numpy(dtype=float), ok[TARGET].to_numpy(dtype=float)
         full = stats.spearman(x, y)[0]
         rng = np.random.default_rng(SEED)
-        subs = np.array(
-            [
-                stats.spearman(x[i], y[i])[0]
-                for i in (
-                    rng.choice(len(x), N_SUB, replace=False) for _ in range(N_DRAWS)
-                )
-            ]
+        idx = np.array(
+            [rng.choice(len(x), N_SUB, replace=False) for _ in range(N_DRAWS)]
         )
+        subs = stats.bootstrap.boot_stats("spearman", x, y, idx)  # one per row
         pub = reference.published(
             "krishnakumar2022_nbsz", method=p, dataset=ds, metric="spearman"
         )

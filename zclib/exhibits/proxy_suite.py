@@ -44,7 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from zclib import data, network, proxies, reference, results, stats
+from zclib import data, proxies, reference, results, stats
 from zclib.fullspace import jobs as fjobs
 from zclib.fullspace import merge as fmerge
 
@@ -153,7 +153,9 @@ def load(
     datasets, n_archs: int | None = None, root=fjobs.ROOT
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """The suite's scores of the first ``n_archs`` cells (None: all) joined with the
-    accuracies.
+    accuracies and with #params (the shipped table's ``params`` column, i.e.
+    :func:`zclib.network.cost` of the official network; building each network to
+    count it costs ~0.2 s, ~50 min for the space x 3).
 
     Returns:
         ``(tabs, missing)``: per dataset its table; per dataset whose chunks are
@@ -167,6 +169,8 @@ def load(
         except fmerge.Incomplete as exc:
             missing[job.dataset] = str(exc)
             continue
+        params = results.shipped(job.dataset)[["arch_str", "params"]]
+        scores = scores.merge(params, on="arch_str", how="left", validate="1:1")
         tab = results.with_accuracy(scores, job.dataset)
         tab.attrs["images"] = images(job, root)
         tabs[job.dataset] = tab
@@ -314,26 +318,6 @@ def records(cmp: pd.DataFrame, corr: pd.DataFrame) -> list[dict]:
 PARAMS_TARGET = "test_acc"
 
 
-def params_m(archs, dataset: str) -> np.ndarray:
-    """#params in millions per cell (:func:`zclib.network.cost` of the official
-    network): the shipped table's ``params`` column, the same numbers, where it has
-    the cell (building each network costs ~0.2 s: ~50 min for the space x 3),
-    else :func:`zclib.network.cost`."""
-    table = results.shipped(dataset)
-    known = (
-        {}
-        if table is None
-        else dict(zip(table["arch_str"], table["params"], strict=True))
-    )
-    return np.array(
-        [
-            known[a] if a in known else network.cost(a, dataset)["params_M"]
-            for a in archs
-        ],
-        dtype=float,
-    )
-
-
 def versus_params(
     tabs, n_boot: int = 1000, seed: int = 0, ci: float = 0.95
 ) -> pd.DataFrame:
@@ -348,7 +332,7 @@ def versus_params(
     rows = []
     for ds, tab in tabs.items():
         y = tab[PARAMS_TARGET].to_numpy(dtype=float)
-        n_params = params_m(tab["arch_str"], ds)
+        n_params = tab["params"].to_numpy(dtype=float)
         for stat in STATS:
             for p in suite_proxies():
                 x = proxies.get(p).direction * tab[p].to_numpy(dtype=float)
